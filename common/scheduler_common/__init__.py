@@ -1,0 +1,1 @@
+"""Shared plumbing for every unit snapshot: what no lesson teaches."""

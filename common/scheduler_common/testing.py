@@ -1,0 +1,173 @@
+"""pytest fixtures: one throwaway PostgreSQL per run, the unit's schema loaded once into a
+template database, and a fresh clone of it for every test.
+
+A unit's conftest.py provides two fixtures, `schema_parts` (the schema parts it uses) and
+`app_factory` (its `create_app`); everything else comes from here.
+"""
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from psycopg import sql
+from psycopg.rows import dict_row
+from pytest_postgresql import factories
+from pytest_postgresql.executors import NoopExecutor
+from pytest_postgresql.janitor import DatabaseJanitor
+
+from scheduler_common.db import close_pool
+from scheduler_common.localdb import PostgresNotFound, find_bin_dir, running_postgres
+from scheduler_common.schema import apply_schema
+
+TEMPLATE_DBNAME = "scheduler_template"
+
+
+def _pg_ctl() -> str | None:
+    """Return the pg_ctl to hand pytest-postgresql, which silently ignores a wrong path."""
+    try:
+        return str(find_bin_dir() / "pg_ctl")
+    except PostgresNotFound:
+        return None
+
+
+# As a normal user, pytest-postgresql starts and stops the server itself.
+scheduler_postgresql_proc = factories.postgresql_proc(executable=_pg_ctl(), port=None)
+
+
+def conninfo(server, dbname: str) -> str:
+    """Return the connection string of a database on the test server."""
+    return psycopg.conninfo.make_conninfo(
+        host=server.host,
+        port=server.port,
+        user=server.user,
+        password=server.password or None,
+        dbname=dbname,
+    )
+
+
+@pytest.fixture(scope="session")
+def postgresql_server(request: pytest.FixtureRequest) -> Iterator[NoopExecutor]:
+    """The run's throwaway PostgreSQL server, for root and for normal users alike."""
+    if os.geteuid() != 0:
+        yield request.getfixturevalue("scheduler_postgresql_proc")
+        return
+    # PostgreSQL refuses to run as root: start it as an unprivileged user and hand the
+    # tests pytest-postgresql's no-process executor for it.
+    with running_postgres() as server:
+        yield NoopExecutor(
+            host=server.host,
+            port=server.port,
+            user=server.user,
+            password=None,
+            dbname="tests",
+            options="",
+        )
+
+
+@pytest.fixture(scope="session")
+def template_database(postgresql_server, schema_parts: tuple[str, ...]) -> Iterator[str]:
+    """A template database holding the unit's schema, created once per run."""
+    janitor = DatabaseJanitor(
+        user=postgresql_server.user,
+        host=postgresql_server.host,
+        port=postgresql_server.port,
+        password=postgresql_server.password,
+        dbname=TEMPLATE_DBNAME,
+        as_template=True,
+    )
+    janitor.drop()
+    with janitor:
+        with psycopg.connect(conninfo(postgresql_server, TEMPLATE_DBNAME)) as conn:
+            apply_schema(conn, schema_parts)
+        yield TEMPLATE_DBNAME
+
+
+@pytest.fixture(scope="session")
+def admin_connection(postgresql_server) -> Iterator[psycopg.Connection]:
+    """One autocommit connection to the maintenance database, reused to clone and drop."""
+    with psycopg.connect(conninfo(postgresql_server, "postgres"), autocommit=True) as conn:
+        yield conn
+
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def database_name(admin_connection, template_database: str) -> Iterator[str]:
+    """A fresh database cloned from the template for this test alone, dropped afterwards."""
+    name = f"test_{os.getpid()}_{next(_database_numbers)}"
+    admin_connection.execute(
+        sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(template_database)
+        )
+    )
+    yield name
+    admin_connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def database_url(postgresql_server, database_name: str) -> str:
+    """The connection string of this test's database."""
+    return conninfo(postgresql_server, database_name)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[psycopg.Connection]:
+    """A direct autocommit connection to this test's database, to arrange and check state."""
+    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
+        yield conn
+
+
+@pytest.fixture
+def app(app_factory: Callable[..., Flask], database_url: str) -> Iterator[Flask]:
+    """The unit's app, bound to this test's database."""
+    app = app_factory({"TESTING": True, "DATABASE_URL": database_url})
+    yield app
+    close_pool(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A Flask test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def sql_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the SQL text of every statement psycopg executes during the test."""
+    statements: list[str] = []
+    original_execute = psycopg.Cursor.execute
+
+    def recording_execute(cursor, query, *args, **kwargs):
+        statements.append(query.as_string(cursor) if hasattr(query, "as_string") else str(query))
+        return original_execute(cursor, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", recording_execute)
+    return statements
+
+
+@pytest.fixture
+def database_outage(admin_connection, database_name: str) -> Callable:
+    """A context manager that makes this test's database unreachable inside its block."""
+
+    @contextmanager
+    def outage() -> Iterator[None]:
+        name = sql.Identifier(database_name)
+        admin_connection.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(name))
+        admin_connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (database_name,),
+        )
+        try:
+            yield
+        finally:
+            admin_connection.execute(
+                sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(name)
+            )
+
+    return outage

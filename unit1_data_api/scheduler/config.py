@@ -1,0 +1,41 @@
+"""Settings from the environment, checked once at start-up."""
+
+import os
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+DEFAULTS = {
+    "DB_POOL_MIN_SIZE": 1,
+    "DB_POOL_MAX_SIZE": 10,
+    "DB_POOL_TIMEOUT": 5.0,  # seconds a request waits for a connection before a 503
+    "MAX_CONTENT_LENGTH": 64 * 1024,  # larger bodies get a 413
+}
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Return the app's settings: defaults, then the environment, then `overrides` (tests)."""
+    config = dict(DEFAULTS)
+    for name, default in DEFAULTS.items():
+        if name in os.environ:
+            config[name] = _parse(name, os.environ[name], type(default))
+    if "DATABASE_URL" in os.environ:
+        config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    config.update(overrides or {})
+    if not config.get("DATABASE_URL"):
+        raise ConfigError(
+            "DATABASE_URL is not set. Point it at a PostgreSQL database, e.g. "
+            "DATABASE_URL=postgresql://localhost/scheduler (or run `nox -s serve`, "
+            "which starts a throwaway one)."
+        )
+    return config
+
+
+def _parse(name: str, raw: str, kind: type) -> int | float:
+    """Turn one numeric environment variable into its type, or say clearly what is wrong."""
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a {kind.__name__}, not {raw!r}.") from None

@@ -1,0 +1,61 @@
+"""Request and response helpers shared by the blueprints: bodies, paging, envelopes."""
+
+from flask import Response, jsonify, request, url_for
+from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
+from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.routing import IntegerConverter
+
+from scheduler.errors import BadRequest
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+MAX_ID = 2**63 - 1  # ids are bigint: anything larger cannot exist, so it is a 404
+
+
+class IdConverter(IntegerConverter):
+    """URL ids: positive integers in bigint range; anything else never matches (404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, min=1, max=MAX_ID)
+
+
+def json_body() -> dict:
+    """Return the request's JSON object, or fail with 415 (not JSON) or 400 (malformed)."""
+    if not request.is_json:
+        raise UnsupportedMediaType("Send the body as JSON with Content-Type: application/json.")
+    try:
+        body = request.get_json()
+    except WerkzeugBadRequest:
+        raise BadRequest("The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return body
+
+
+def query_int(
+    name: str, default: int | None = None, *, low: int = 0, high: int = MAX_ID
+) -> int | None:
+    """Read an integer query parameter within [low, high], or fail with 400."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadRequest(f"Query parameter {name!r} must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
+def page_params() -> tuple[int, int]:
+    """Read `?limit=` (default 20, at most 100) and `?offset=`."""
+    limit = query_int("limit", DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    offset = query_int("offset", 0)
+    return limit, offset
+
+
+def page(items: list[dict], total: int, limit: int, offset: int) -> Response:
+    """Answer a list request with the collection envelope."""
+    return jsonify({"items": items, "total": total, "limit": limit, "offset": offset})
+
+
+def created(item: dict, endpoint: str, **url_values) -> tuple[Response, int, dict]:
+    """Answer a create request: 201, the new object and its Location."""
+    return jsonify(item), 201, {"Location": url_for(endpoint, **url_values)}

@@ -1,0 +1,74 @@
+"""/courses: the catalog's courses."""
+
+from flask import Blueprint
+
+from scheduler.errors import NotFound
+from scheduler.http import created, json_body, page, page_params
+from scheduler.repositories.courses import courses
+from scheduler.validation import body_schemas, course_code, integer, text, validate
+from scheduler_common.db import transaction
+
+bp = Blueprint("courses", __name__, url_prefix="/courses")
+
+create_schema, patch_schema = body_schemas(
+    {
+        "code": course_code,
+        "title": text(200),
+        "description": text(5000, blank=True),
+        "credits": integer(1, 12),
+    },
+    optional=("description",),
+)
+
+
+def not_found(course_id: int) -> NotFound:
+    """The error for a course id that does not exist."""
+    return NotFound(f"No course with id {course_id}.")
+
+
+@bp.get("")
+def list_courses():
+    """List courses, a page at a time."""
+    limit, offset = page_params()
+    with transaction() as conn:
+        items, total = courses.page(conn, limit, offset)
+    return page(items, total, limit, offset)
+
+
+@bp.post("")
+def create_course():
+    """Add a course to the catalog."""
+    fields = validate(create_schema, json_body())
+    with transaction() as conn:
+        course = courses.create(conn, fields)
+    return created(course, ".get_course", course_id=course["id"])
+
+
+@bp.get("/<id:course_id>")
+def get_course(course_id: int):
+    """Show one course."""
+    with transaction() as conn:
+        course = courses.get(conn, course_id)
+    if course is None:
+        raise not_found(course_id)
+    return course
+
+
+@bp.patch("/<id:course_id>")
+def update_course(course_id: int):
+    """Change some of a course's fields."""
+    fields = validate(patch_schema, json_body())
+    with transaction() as conn:
+        course = courses.update(conn, course_id, fields)
+    if course is None:
+        raise not_found(course_id)
+    return course
+
+
+@bp.delete("/<id:course_id>")
+def delete_course(course_id: int):
+    """Remove a course that no section uses."""
+    with transaction() as conn:
+        if not courses.delete(conn, course_id):
+            raise not_found(course_id)
+    return "", 204

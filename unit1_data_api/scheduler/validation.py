@@ -1,0 +1,104 @@
+"""Field rules for request bodies, with voluptuous, and the 422 they produce."""
+
+import re
+
+from voluptuous import All, Invalid, MultipleInvalid, Optional, Required, Schema
+
+from scheduler.errors import ValidationFailed
+from scheduler.http import MAX_ID
+
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TERM_PATTERN = re.compile(r"^[0-9]{4}-(spring|summer|fall|winter)$")
+TIME_PATTERN = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+COURSE_CODE_PATTERN = re.compile(r"^[A-Z]{2,6}[0-9]{3,4}[A-Z]?$")
+
+
+def integer(low: int, high: int):
+    """A JSON integer (not a boolean, not a float) within [low, high]."""
+
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Invalid("Must be an integer.")
+        if not low <= value <= high:
+            raise Invalid(f"Must be between {low} and {high}.")
+        return value
+
+    return check
+
+
+def reference():
+    """An id of another record: a positive integer."""
+    return integer(1, MAX_ID)
+
+
+def text(max_length: int, *, blank: bool = False):
+    """A string, trimmed, at most `max_length` characters, non-empty unless `blank`."""
+
+    def check(value):
+        if not isinstance(value, str):
+            raise Invalid("Must be a string.")
+        value = value.strip()
+        if not value and not blank:
+            raise Invalid("Must not be empty.")
+        if len(value) > max_length:
+            raise Invalid(f"Must be at most {max_length} characters.")
+        return value
+
+    return check
+
+
+def matching(pattern: re.Pattern, message: str, *, transform=str):
+    """A string that matches `pattern` once transformed (e.g. upper-cased)."""
+
+    def check(value):
+        if not isinstance(value, str) or not pattern.match(transform(value.strip())):
+            raise Invalid(message)
+        return transform(value.strip())
+
+    return check
+
+
+email = All(text(254), matching(EMAIL_PATTERN, "Must be an email address."))
+term = matching(TERM_PATTERN, "Must look like 2027-spring (spring, summer, fall or winter).")
+clock_time = matching(TIME_PATTERN, "Must be a 24-hour time HH:MM, e.g. 09:00.")
+course_code = matching(
+    COURSE_CODE_PATTERN, "Must look like CS101: 2–6 letters, 3–4 digits.", transform=str.upper
+)
+
+
+def weekdays(value):
+    """A non-empty list of distinct weekdays (MON … SUN)."""
+    if not isinstance(value, list) or not value:
+        raise Invalid('Must be a non-empty list of weekdays, e.g. ["MON", "WED"].')
+    if any(day not in WEEKDAYS for day in value):
+        raise Invalid(f"Each day must be one of {', '.join(WEEKDAYS)}.")
+    if len(set(value)) != len(value):
+        raise Invalid("Days must not repeat.")
+    return value
+
+
+def body_schemas(fields: dict, *, optional: tuple[str, ...] = ()) -> tuple[Schema, Schema]:
+    """Return (create, patch) schemas: fields required to create unless `optional`; any to patch."""
+    create = Schema(
+        {(Optional if key in optional else Required)(key): rule for key, rule in fields.items()}
+    )
+    patch = Schema({Optional(key): rule for key, rule in fields.items()})
+    return create, patch
+
+
+def validate(schema: Schema, body: dict) -> dict:
+    """Return the cleaned body, or fail with a 422 naming every bad field."""
+    try:
+        return schema(body)
+    except MultipleInvalid as error:
+        errors: dict[str, list[str]] = {}
+        for invalid in error.errors:
+            field = ".".join(str(part) for part in invalid.path) or "_body"
+            message = invalid.msg
+            if message == "extra keys not allowed":
+                message = "Unknown field."
+            elif message == "required key not provided":
+                message = "This field is required."
+            errors.setdefault(field, []).append(message)
+        raise ValidationFailed("The request body has invalid fields.", errors) from None
