@@ -97,6 +97,7 @@ def admin_connection(postgresql_server) -> Iterator[psycopg.Connection]:
 _database_numbers = itertools.count(1)
 
 
+# --8<-- [start:database-name]
 @pytest.fixture
 def database_name(admin_connection, template_database: str) -> Iterator[str]:
     """A fresh database cloned from the template for this test alone, dropped afterwards."""
@@ -108,6 +109,7 @@ def database_name(admin_connection, template_database: str) -> Iterator[str]:
     )
     yield name
     admin_connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    # --8<-- [end:database-name]
 
 
 @pytest.fixture
@@ -137,6 +139,7 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+# --8<-- [start:sql-statements]
 @pytest.fixture
 def sql_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record the SQL text of every statement psycopg executes during the test."""
@@ -149,8 +152,10 @@ def sql_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(psycopg.Cursor, "execute", recording_execute)
     return statements
+    # --8<-- [end:sql-statements]
 
 
+# --8<-- [start:database-outage]
 @pytest.fixture
 def database_outage(admin_connection, database_name: str) -> Callable:
     """A context manager that makes this test's database unreachable inside its block."""
@@ -171,3 +176,4 @@ def database_outage(admin_connection, database_name: str) -> Callable:
             )
 
     return outage
+    # --8<-- [end:database-outage]

@@ -26,6 +26,7 @@ class IsoJSONProvider(DefaultJSONProvider):
         return DefaultJSONProvider.default(value)
 
 
+# --8<-- [start:create-app]
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, database pool, error handlers, blueprints and CLI commands."""
     app = Flask(__name__)
@@ -38,3 +39,4 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_commands(app, SCHEMA_PARTS)
     return app
+    # --8<-- [end:create-app]

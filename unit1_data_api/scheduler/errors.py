@@ -14,6 +14,7 @@ PROBLEM_BASE = "https://course-scheduler.example/problems/"
 logger = logging.getLogger(__name__)
 
 
+# --8<-- [start:classes]
 class ApiError(Exception):
     """A failure the client should hear about; subclasses fix its status and title."""
 
@@ -47,8 +48,10 @@ class ValidationFailed(ApiError):
     """Well-formed JSON whose fields break the rules; `errors` names each field."""
 
     status, title, slug = 422, "Validation Failed", "validation-failed"
+    # --8<-- [end:classes]
 
 
+# --8<-- [start:constraint-messages]
 # Database constraints by name: which field they concern and what to tell the client.
 CONSTRAINT_MESSAGES = {
     "courses_code_key": ("code", "A course with this code already exists."),
@@ -71,8 +74,10 @@ CONSTRAINT_MESSAGES = {
     "enrollments_student_id_fkey": ("student_id", "No student with this id."),
     "enrollments_section_id_fkey": ("section_id", "No section with this id."),
 }
+# --8<-- [end:constraint-messages]
 
 
+# --8<-- [start:problem]
 def problem(status: int, title: str, detail: str, slug: str, errors: dict | None = None):
     """Build a problem+json response."""
     body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
@@ -82,8 +87,10 @@ def problem(status: int, title: str, detail: str, slug: str, errors: dict | None
     response.status_code = status
     response.mimetype = "application/problem+json"
     return response
+    # --8<-- [end:problem]
 
 
+# --8<-- [start:database-errors]
 def database_error_to_api_error(error: psycopg.Error) -> ApiError | None:
     """Translate a constraint violation into the client error it means, if it is one."""
     diag = error.diag
@@ -101,8 +108,10 @@ def database_error_to_api_error(error: psycopg.Error) -> ApiError | None:
             {field: [message or f"Violates {diag.constraint_name}."]},
         )
     return None
+    # --8<-- [end:database-errors]
 
 
+# --8<-- [start:handlers]
 def register_error_handlers(app: Flask) -> None:
     """Answer every error with a problem+json body and no internals."""
 
@@ -148,3 +157,5 @@ def register_error_handlers(app: Flask) -> None:
             f"Something went wrong on our side. Quote request id {request_id} when reporting it.",
             "internal-error",
         )
+
+    # --8<-- [end:handlers]

@@ -9,6 +9,7 @@ from scheduler.errors import BadRequest
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# --8<-- [start:id-converter]
 MAX_ID = 2**63 - 1  # ids are bigint: anything larger cannot exist, so it is a 404
 
 
@@ -17,8 +18,10 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map, *args, **kwargs):
         super().__init__(map, min=1, max=MAX_ID)
+        # --8<-- [end:id-converter]
 
 
+# --8<-- [start:json-body]
 def json_body() -> dict:
     """Return the request's JSON object, or fail with 415 (not JSON) or 400 (malformed)."""
     if not request.is_json:
@@ -30,8 +33,10 @@ def json_body() -> dict:
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.")
     return body
+    # --8<-- [end:json-body]
 
 
+# --8<-- [start:paging]
 def query_int(
     name: str, default: int | None = None, *, low: int = 0, high: int = MAX_ID
 ) -> int | None:
@@ -54,8 +59,11 @@ def page_params() -> tuple[int, int]:
 def page(items: list[dict], total: int, limit: int, offset: int) -> Response:
     """Answer a list request with the collection envelope."""
     return jsonify({"items": items, "total": total, "limit": limit, "offset": offset})
+    # --8<-- [end:paging]
 
 
+# --8<-- [start:created]
 def created(item: dict, endpoint: str, **url_values) -> tuple[Response, int, dict]:
     """Answer a create request: 201, the new object and its Location."""
     return jsonify(item), 201, {"Location": url_for(endpoint, **url_values)}
+    # --8<-- [end:created]

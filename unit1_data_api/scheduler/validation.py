@@ -78,6 +78,7 @@ def weekdays(value):
     return value
 
 
+# --8<-- [start:schemas-and-validate]
 def body_schemas(fields: dict, *, optional: tuple[str, ...] = ()) -> tuple[Schema, Schema]:
     """Return (create, patch) schemas: fields required to create unless `optional`; any to patch."""
     create = Schema(
@@ -102,3 +103,4 @@ def validate(schema: Schema, body: dict) -> dict:
                 message = "This field is required."
             errors.setdefault(field, []).append(message)
         raise ValidationFailed("The request body has invalid fields.", errors) from None
+    # --8<-- [end:schemas-and-validate]

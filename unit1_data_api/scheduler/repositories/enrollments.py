@@ -3,6 +3,7 @@
 from psycopg import Connection
 
 
+# --8<-- [start:roster]
 def roster(conn: Connection, section_id: int, limit: int, offset: int) -> tuple[list[dict], int]:
     """Return one page of a section's students (joined, in enrollment order) and the count."""
     total = conn.execute(
@@ -22,6 +23,7 @@ def roster(conn: Connection, section_id: int, limit: int, offset: int) -> tuple[
         (section_id, limit, offset),
     ).fetchall()
     return rows, total
+    # --8<-- [end:roster]
 
 
 def count(conn: Connection, section_id: int) -> int:
@@ -40,6 +42,7 @@ def get(conn: Connection, section_id: int, student_id: int) -> dict | None:
     ).fetchone()
 
 
+# --8<-- [start:clashing-section]
 def clashing_section(conn: Connection, section_id: int, student_id: int) -> dict | None:
     """Return a section of the student's in the same term that meets at an overlapping time."""
     return conn.execute(
@@ -54,6 +57,7 @@ def clashing_section(conn: Connection, section_id: int, student_id: int) -> dict
         """,
         {"section_id": section_id, "student_id": student_id},
     ).fetchone()
+    # --8<-- [end:clashing-section]
 
 
 def create(conn: Connection, section_id: int, student_id: int) -> dict:

@@ -19,6 +19,7 @@ sections = TableRepository(
     ),
 )
 
+# --8<-- [start:select]
 # One statement for any number of sections: relations are JOINed, never fetched one by one.
 # Every filter is a parameter; a filter left out is NULL and matches everything.
 SELECT_SECTIONS = sql.SQL("""
@@ -49,8 +50,10 @@ FILTERS = sql.SQL("""
 """)
 
 FILTER_NAMES = ("term", "course_id", "instructor_id", "room_id", "student_id")
+# --8<-- [end:select]
 
 
+# --8<-- [start:read]
 def page(conn: Connection, filters: dict, limit: int, offset: int) -> tuple[list[dict], int]:
     """Return one page of sections matching the filters, and how many match in all."""
     params = {name: filters.get(name) for name in FILTER_NAMES}
@@ -67,11 +70,14 @@ def page(conn: Connection, filters: dict, limit: int, offset: int) -> tuple[list
 def get(conn: Connection, section_id: int) -> dict | None:
     """Return one section with its relations, or None."""
     return conn.execute(SELECT_SECTIONS + sql.SQL(" WHERE s.id = %s"), (section_id,)).fetchone()
+    # --8<-- [end:read]
 
 
+# --8<-- [start:lock]
 def lock(conn: Connection, section_id: int) -> dict | None:
     """Lock a section's row until the transaction ends, so seat counts cannot race."""
     return sections.get(conn, section_id, lock=True)
+    # --8<-- [end:lock]
 
 
 def enrolled_students_clash(conn: Connection, section_id: int, days, starts_at, ends_at) -> bool:

@@ -8,6 +8,7 @@ from scheduler.repositories.courses import courses
 from scheduler.validation import body_schemas, course_code, integer, text, validate
 from scheduler_common.db import transaction
 
+# --8<-- [start:schemas]
 bp = Blueprint("courses", __name__, url_prefix="/courses")
 
 create_schema, patch_schema = body_schemas(
@@ -19,6 +20,7 @@ create_schema, patch_schema = body_schemas(
     },
     optional=("description",),
 )
+# --8<-- [end:schemas]
 
 
 def not_found(course_id: int) -> NotFound:
@@ -26,6 +28,7 @@ def not_found(course_id: int) -> NotFound:
     return NotFound(f"No course with id {course_id}.")
 
 
+# --8<-- [start:list]
 @bp.get("")
 def list_courses():
     """List courses, a page at a time."""
@@ -33,8 +36,10 @@ def list_courses():
     with transaction() as conn:
         items, total = courses.page(conn, limit, offset)
     return page(items, total, limit, offset)
+    # --8<-- [end:list]
 
 
+# --8<-- [start:create]
 @bp.post("")
 def create_course():
     """Add a course to the catalog."""
@@ -42,8 +47,10 @@ def create_course():
     with transaction() as conn:
         course = courses.create(conn, fields)
     return created(course, ".get_course", course_id=course["id"])
+    # --8<-- [end:create]
 
 
+# --8<-- [start:get]
 @bp.get("/<id:course_id>")
 def get_course(course_id: int):
     """Show one course."""
@@ -52,8 +59,10 @@ def get_course(course_id: int):
     if course is None:
         raise not_found(course_id)
     return course
+    # --8<-- [end:get]
 
 
+# --8<-- [start:patch]
 @bp.patch("/<id:course_id>")
 def update_course(course_id: int):
     """Change some of a course's fields."""
@@ -63,8 +72,10 @@ def update_course(course_id: int):
     if course is None:
         raise not_found(course_id)
     return course
+    # --8<-- [end:patch]
 
 
+# --8<-- [start:delete]
 @bp.delete("/<id:course_id>")
 def delete_course(course_id: int):
     """Remove a course that no section uses."""
@@ -72,3 +83,4 @@ def delete_course(course_id: int):
         if not courses.delete(conn, course_id):
             raise not_found(course_id)
     return "", 204
+    # --8<-- [end:delete]

@@ -25,6 +25,7 @@ def not_enrolled(section_id: int, student_id: int) -> NotFound:
     return NotFound(f"Student {student_id} is not enrolled in section {section_id}.")
 
 
+# --8<-- [start:enroll]
 @bp.post("")
 def enroll(section_id: int):
     """Enroll a student: never past capacity, never twice, never into a timetable clash."""
@@ -51,8 +52,10 @@ def enroll(section_id: int):
             )
         enrollment = enrollments.create(conn, section_id, student_id)
     return created(enrollment, ".get_enrollment", section_id=section_id, student_id=student_id)
+    # --8<-- [end:enroll]
 
 
+# --8<-- [start:roster]
 @bp.get("")
 def list_roster(section_id: int):
     """List the students enrolled in a section, a page at a time."""
@@ -62,6 +65,7 @@ def list_roster(section_id: int):
             raise section_not_found(section_id)
         items, total = enrollments.roster(conn, section_id, limit, offset)
     return page(items, total, limit, offset)
+    # --8<-- [end:roster]
 
 
 @bp.get("/<id:student_id>")

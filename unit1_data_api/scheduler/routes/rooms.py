@@ -46,6 +46,7 @@ def get_room(room_id: int):
     return room
 
 
+# --8<-- [start:update]
 @bp.patch("/<id:room_id>")
 def update_room(room_id: int):
     """Change a room; it may not shrink below a section scheduled in it."""
@@ -60,6 +61,7 @@ def update_room(room_id: int):
                 f"A section in this room holds {largest} students; the room cannot hold fewer."
             )
         return rooms.update(conn, room_id, fields)
+    # --8<-- [end:update]
 
 
 @bp.delete("/<id:room_id>")

@@ -43,6 +43,7 @@ def not_found(section_id: int) -> NotFound:
     return NotFound(f"No section with id {section_id}.")
 
 
+# --8<-- [start:list-filters]
 def list_filters() -> dict:
     """Read the optional ?term=, ?course_id=, ?instructor_id=, ?room_id= filters."""
     filters = {name: query_int(name, low=1) for name in ("course_id", "instructor_id", "room_id")}
@@ -50,8 +51,10 @@ def list_filters() -> dict:
     if filters["term"] is not None and not TERM_PATTERN.match(filters["term"]):
         raise BadRequest("Query parameter 'term' must look like 2027-spring.")
     return filters
+    # --8<-- [end:list-filters]
 
 
+# --8<-- [start:check-references]
 def check_references(conn, fields: dict) -> None:
     """Fail with 422 naming each referenced course, instructor or room that does not exist,
     and when the room is too small for the section."""
@@ -70,8 +73,10 @@ def check_references(conn, fields: dict) -> None:
         errors["capacity"] = [f"Must not exceed the room's capacity ({room['capacity']})."]
     if errors:
         raise ValidationFailed("The section refers to missing or unsuitable records.", errors)
+    # --8<-- [end:check-references]
 
 
+# --8<-- [start:list]
 @bp.get("")
 def list_sections():
     """List sections with their relations, optionally filtered, a page at a time."""
@@ -80,8 +85,10 @@ def list_sections():
     with transaction() as conn:
         items, total = sections.page(conn, filters, limit, offset)
     return page(items, total, limit, offset)
+    # --8<-- [end:list]
 
 
+# --8<-- [start:create]
 @bp.post("")
 def create_section():
     """Schedule a section; the database refuses a double-booked room or instructor (409)."""
@@ -91,6 +98,7 @@ def create_section():
         section_id = sections.sections.create(conn, fields)["id"]
         section = sections.get(conn, section_id)
     return created(section, ".get_section", section_id=section_id)
+    # --8<-- [end:create]
 
 
 @bp.get("/<id:section_id>")
@@ -103,6 +111,7 @@ def get_section(section_id: int):
     return section
 
 
+# --8<-- [start:update]
 @bp.patch("/<id:section_id>")
 def update_section(section_id: int):
     """Change a section without breaking its room, its seats or its students' timetables."""
@@ -128,6 +137,7 @@ def update_section(section_id: int):
             raise Conflict("The new times clash with an enrolled student's other sections.")
         sections.sections.update(conn, section_id, fields)
         return sections.get(conn, section_id)
+    # --8<-- [end:update]
 
 
 @bp.delete("/<id:section_id>")

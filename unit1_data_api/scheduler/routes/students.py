@@ -67,6 +67,7 @@ def delete_student(student_id: int):
     return "", 204
 
 
+# --8<-- [start:schedule]
 @bp.get("/<id:student_id>/schedule")
 def get_schedule(student_id: int):
     """List the sections a student is enrolled in, with course, instructor and room."""
@@ -76,3 +77,4 @@ def get_schedule(student_id: int):
             raise not_found(student_id)
         items, total = sections.page(conn, {"student_id": student_id}, limit, offset)
     return page(items, total, limit, offset)
+    # --8<-- [end:schedule]

@@ -1,0 +1,57 @@
+"""Run a unit's app with seed data, on a throwaway PostgreSQL unless DATABASE_URL is set.
+
+    python -m scheduler_common.serve [--port 5000] [--scale 1]
+
+This is what `nox -s serve` runs: a newcomer needs no database set-up at all.
+"""
+
+import argparse
+import os
+from contextlib import ExitStack
+
+import psycopg
+from psycopg import sql
+
+from scheduler_common.localdb import running_postgres
+from scheduler_common.schema import apply_schema
+from scheduler_common.seed import seed_database
+
+DATABASE = "scheduler"
+
+
+def prepare_local_database(stack: ExitStack, schema_parts: tuple[str, ...], scale: int) -> str:
+    """Start a throwaway server for the life of `stack`, load schema and seed; return its URL."""
+    server = stack.enter_context(running_postgres())
+    with psycopg.connect(server.url(), autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+    url = server.url(DATABASE)
+    with psycopg.connect(url) as conn:
+        apply_schema(conn, schema_parts)
+        counts = seed_database(conn, scale=scale)
+    print(f"Throwaway PostgreSQL at {url}, seeded with {counts}.", flush=True)
+    return url
+
+
+def main() -> None:
+    """Parse the options, prepare the database and serve until interrupted."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--scale", type=int, default=1, help="seed data multiplier")
+    args = parser.parse_args()
+
+    import scheduler  # the unit installed in this environment
+
+    with ExitStack() as stack:
+        if not os.environ.get("DATABASE_URL"):
+            os.environ["DATABASE_URL"] = prepare_local_database(
+                stack, scheduler.SCHEMA_PARTS, args.scale
+            )
+        app = scheduler.create_app()
+        url = f"http://{args.host}:{args.port}/api/v1"
+        print(f"Serving the API at {url} (try {url}/health); Ctrl+C stops.", flush=True)
+        app.run(host=args.host, port=args.port, use_reloader=False, threaded=True)
+
+
+if __name__ == "__main__":
+    main()
