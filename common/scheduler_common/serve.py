@@ -7,6 +7,8 @@ This is what `nox -s serve` runs: a newcomer needs no database set-up at all.
 
 import argparse
 import os
+import signal
+import sys
 from contextlib import ExitStack
 
 import psycopg
@@ -41,6 +43,9 @@ def main() -> None:
     args = parser.parse_args()
 
     import scheduler  # the unit installed in this environment
+
+    # Stopped by a signal (a supervisor, `kill`), still stop and remove the throwaway server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
     with ExitStack() as stack:
         if not os.environ.get("DATABASE_URL"):
