@@ -6,7 +6,7 @@ from flask import Flask
 
 from scheduler_common.db import transaction
 from scheduler_common.schema import apply_schema
-from scheduler_common.seed import SeedError, seed_database
+from scheduler_common.seed import MAX_SCALE, SeedError, seed_database
 
 
 def register_commands(app: Flask, schema_parts: tuple[str, ...]) -> None:
@@ -18,7 +18,7 @@ def register_commands(app: Flask, schema_parts: tuple[str, ...]) -> None:
         try:
             with transaction() as conn:
                 apply_schema(conn, schema_parts)
-        except psycopg.errors.DuplicateObject:
+        except (psycopg.errors.DuplicateObject, psycopg.errors.DuplicateTable):
             raise click.ClickException(
                 "The schema already exists: point DATABASE_URL at an empty database."
             ) from None
@@ -29,7 +29,7 @@ def register_commands(app: Flask, schema_parts: tuple[str, ...]) -> None:
         "--scale",
         default=1,
         show_default=True,
-        type=click.IntRange(1, 1000),
+        type=click.IntRange(1, MAX_SCALE),
         help="Multiply every count (e.g. 20 for benchmarks).",
     )
     def seed_command(scale: int) -> None:
@@ -39,4 +39,8 @@ def register_commands(app: Flask, schema_parts: tuple[str, ...]) -> None:
                 counts = seed_database(conn, scale=scale)
         except SeedError as error:
             raise click.ClickException(str(error)) from None
+        except psycopg.errors.UndefinedTable:
+            raise click.ClickException(
+                "The database has no schema yet: run `flask init-db` first."
+            ) from None
         click.echo(f"Seeded: {counts}")

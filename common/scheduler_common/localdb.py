@@ -8,6 +8,7 @@ we are root the server runs as an unprivileged user in a directory it owns.
 
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -30,6 +31,14 @@ class PostgresNotFound(RuntimeError):
     """No PostgreSQL server binaries on this machine, and no embedded one installed."""
 
 
+def version_order(path: Path) -> list:
+    """Sort key that compares the numbers in a path as numbers (16 after 9.6)."""
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.split(r"(\d+)", path.as_posix())
+    ]
+
+
 def find_bin_dir() -> Path:
     """Return the directory of `initdb` and `pg_ctl`: the machine's own, else the embedded one."""
     on_path = shutil.which("pg_ctl")
@@ -37,7 +46,7 @@ def find_bin_dir() -> Path:
         return Path(on_path).resolve().parent
     candidates = sorted(
         (path for pattern in SEARCH_GLOBS for path in Path("/").glob(pattern.lstrip("/"))),
-        key=lambda path: path.as_posix(),
+        key=version_order,
     )
     for candidate in reversed(candidates):  # the newest version sorts last
         if (candidate / "pg_ctl").exists():
@@ -165,7 +174,7 @@ def running_postgres() -> Iterator[LocalPostgres]:
     server = LocalPostgres(base_dir=base_dir, bin_dir=bin_dir, port=free_port(), run_as=run_as)
     try:
         server.start()
-    except Exception:
+    except BaseException:  # Ctrl+C during initdb too
         shutil.rmtree(base_dir, ignore_errors=True)
         raise
     try:

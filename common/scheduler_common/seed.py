@@ -207,7 +207,7 @@ _MAX_LOAD_PER_TERM = 4  # sections an instructor teaches in a term before others
 _COURSES, _ROOMS, _INSTRUCTORS, _STUDENTS = 40, 15, 20, 500
 _SECTIONS_PER_TERM, _ENROLLMENTS = 60, 2000
 # Course code variants per base course: 10 number forms x (no suffix + 26 letters).
-_MAX_SCALE = 10 * 27
+MAX_SCALE = 10 * 27
 
 _TABLES = ("courses", "rooms", "instructors", "students", "sections", "enrollments")
 
@@ -231,8 +231,8 @@ class _Section:
 # --8<-- [start:seed-database]
 def seed_database(conn: psycopg.Connection, scale: int = 1, random_seed: int = 2027) -> SeedCounts:
     """Load deterministic sample data into an empty database inside the current transaction."""
-    if isinstance(scale, bool) or not isinstance(scale, int) or not 1 <= scale <= _MAX_SCALE:
-        raise ValueError(f"scale must be an integer from 1 to {_MAX_SCALE}, got {scale!r}")
+    if isinstance(scale, bool) or not isinstance(scale, int) or not 1 <= scale <= MAX_SCALE:
+        raise ValueError(f"scale must be an integer from 1 to {MAX_SCALE}, got {scale!r}")
     rng = random.Random(random_seed)
     # Work in the caller's transaction and leave the commit to them; only a connection in
     # autocommit mode gets a transaction of its own, so that it never holds half the data.

@@ -16,7 +16,7 @@ from psycopg import sql
 
 from scheduler_common.localdb import running_postgres
 from scheduler_common.schema import apply_schema
-from scheduler_common.seed import seed_database
+from scheduler_common.seed import MAX_SCALE, seed_database
 
 DATABASE = "scheduler"
 
@@ -39,7 +39,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
-    parser.add_argument("--scale", type=int, default=1, help="seed data multiplier")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=1,
+        choices=range(1, MAX_SCALE + 1),
+        metavar=f"1..{MAX_SCALE}",
+        help="seed data multiplier",
+    )
     args = parser.parse_args()
 
     import scheduler  # the unit installed in this environment

@@ -69,6 +69,7 @@ def postgresql_server(request: pytest.FixtureRequest) -> Iterator[NoopExecutor]:
         )
 
 
+# --8<-- [start:template-database]
 @pytest.fixture(scope="session")
 def template_database(postgresql_server, schema_parts: tuple[str, ...]) -> Iterator[str]:
     """A template database holding the unit's schema, created once per run."""
@@ -85,6 +86,7 @@ def template_database(postgresql_server, schema_parts: tuple[str, ...]) -> Itera
         with psycopg.connect(conninfo(postgresql_server, TEMPLATE_DBNAME)) as conn:
             apply_schema(conn, schema_parts)
         yield TEMPLATE_DBNAME
+    # --8<-- [end:template-database]
 
 
 @pytest.fixture(scope="session")
@@ -141,13 +143,16 @@ def client(app: Flask) -> FlaskClient:
 
 # --8<-- [start:sql-statements]
 @pytest.fixture
-def sql_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record the SQL text of every statement psycopg executes during the test."""
+def sql_statements(monkeypatch: pytest.MonkeyPatch, database_name: str) -> list[str]:
+    """Record the SQL text of every statement run through `Cursor.execute` during the test,
+    except the pool's empty connection checks (it starts once the test database exists)."""
     statements: list[str] = []
     original_execute = psycopg.Cursor.execute
 
     def recording_execute(cursor, query, *args, **kwargs):
-        statements.append(query.as_string(cursor) if hasattr(query, "as_string") else str(query))
+        text = query.as_string(cursor) if hasattr(query, "as_string") else str(query)
+        if text:
+            statements.append(text)
         return original_execute(cursor, query, *args, **kwargs)
 
     monkeypatch.setattr(psycopg.Cursor, "execute", recording_execute)

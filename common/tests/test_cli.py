@@ -1,0 +1,158 @@
+"""`flask init-db` and `flask seed` against a real, initially empty database."""
+
+import itertools
+import os
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from psycopg import sql
+
+from scheduler_common.cli import register_commands
+from scheduler_common.db import close_pool, init_pool
+from scheduler_common.seed import MAX_SCALE
+from scheduler_common.testing import conninfo
+
+SCHEMA_PARTS = ("unit1_catalog",)
+TABLES = ("courses", "rooms", "instructors", "students", "sections", "enrollments")
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def empty_database_url(postgresql_server, admin_connection) -> Iterator[str]:
+    """A database with nothing in it (the `database_url` one already has the schema)."""
+    name = f"cli_{os.getpid()}_{next(_numbers)}"
+    admin_connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield conninfo(postgresql_server, name)
+    admin_connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def runner(empty_database_url: str) -> Iterator[FlaskCliRunner]:
+    """A CLI runner for a bare app with the two commands, on the empty database."""
+    app = Flask(__name__)
+    app.config.update(
+        DATABASE_URL=empty_database_url,
+        DB_POOL_MIN_SIZE=1,
+        DB_POOL_MAX_SIZE=2,
+        DB_POOL_TIMEOUT=2,
+    )
+    init_pool(app)
+    register_commands(app, SCHEMA_PARTS)
+    yield app.test_cli_runner()
+    close_pool(app)
+
+
+def table_counts(url: str) -> dict[str, int]:
+    """The row count of every catalog table."""
+    with psycopg.connect(url) as conn:
+        return {
+            table: conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+            ).fetchone()[0]
+            for table in TABLES
+        }
+
+
+def existing_tables(url: str) -> set[str]:
+    """The names of the tables in the public schema."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        return {name for (name,) in rows}
+
+
+def test_both_commands_are_registered_with_help(runner):
+    result = runner.invoke(args=["--help"])
+
+    assert result.exit_code == 0
+    assert "init-db" in result.output
+    assert "seed" in result.output
+    seed_help = runner.invoke(args=["seed", "--help"])
+    assert "--scale" in seed_help.output
+    assert "Multiply every count" in seed_help.output
+    assert f"1<=x<={MAX_SCALE}" in seed_help.output  # the seeder's own limit
+
+
+def test_init_db_creates_the_schema_in_an_empty_database(runner, empty_database_url):
+    assert existing_tables(empty_database_url) == set()
+
+    result = runner.invoke(args=["init-db"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "Created the schema (unit1_catalog).\n"
+    assert existing_tables(empty_database_url) == set(TABLES)
+    assert table_counts(empty_database_url) == dict.fromkeys(TABLES, 0)
+
+
+def test_init_db_twice_says_the_schema_already_exists(runner, empty_database_url):
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+
+    result = runner.invoke(args=["init-db"])
+
+    assert result.exit_code == 1
+    assert "Error: The schema already exists" in result.output
+    assert "point DATABASE_URL at an empty database" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert existing_tables(empty_database_url) == set(TABLES)
+
+
+def test_seed_loads_the_sample_data(runner, empty_database_url):
+    runner.invoke(args=["init-db"])
+
+    result = runner.invoke(args=["seed"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Seeded: SeedCounts(courses=40, rooms=15")
+    assert table_counts(empty_database_url) == {
+        "courses": 40,
+        "rooms": 15,
+        "instructors": 20,
+        "students": 500,
+        "sections": 120,
+        "enrollments": 2000,
+    }
+
+
+def test_seed_scale_multiplies_every_count(runner, empty_database_url):
+    runner.invoke(args=["init-db"])
+
+    result = runner.invoke(args=["seed", "--scale", "2"])
+
+    assert result.exit_code == 0, result.output
+    counts = table_counts(empty_database_url)
+    assert counts["courses"] == 80
+    assert counts["students"] == 1000
+    assert counts["enrollments"] == 4000
+
+
+def test_seed_twice_refuses_and_keeps_the_first_data(runner, empty_database_url):
+    runner.invoke(args=["init-db"])
+    runner.invoke(args=["seed"])
+    before = table_counts(empty_database_url)
+
+    result = runner.invoke(args=["seed"])
+
+    assert result.exit_code == 1
+    assert "Error: the database already holds data" in result.output
+    assert "seed an empty database" in result.output
+    assert table_counts(empty_database_url) == before
+
+
+def test_seed_without_the_schema_says_to_run_init_db_first(runner):
+    result = runner.invoke(args=["seed"])
+
+    assert result.exit_code == 1
+    assert "flask init-db" in result.output
+
+
+@pytest.mark.parametrize("scale", ["0", "-3", str(MAX_SCALE + 1), "many"])
+def test_seed_refuses_a_bad_scale_before_touching_the_database(runner, empty_database_url, scale):
+    runner.invoke(args=["init-db"])
+
+    result = runner.invoke(args=["seed", "--scale", scale])
+
+    assert result.exit_code == 2  # a usage error
+    assert "Invalid value for '--scale'" in result.output
+    assert table_counts(empty_database_url) == dict.fromkeys(TABLES, 0)
