@@ -12,7 +12,9 @@ from scheduler.routes import register_blueprints
 from scheduler_common.cli import register_commands
 from scheduler_common.db import init_pool
 
+# --8<-- [start:schema-parts]
 SCHEMA_PARTS = ("unit1_catalog",)
+# --8<-- [end:schema-parts]
 
 
 class IsoJSONProvider(DefaultJSONProvider):
@@ -26,7 +28,6 @@ class IsoJSONProvider(DefaultJSONProvider):
         return DefaultJSONProvider.default(value)
 
 
-# --8<-- [start:create-app]
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, database pool, error handlers, blueprints and CLI commands."""
     app = Flask(__name__)
@@ -39,4 +40,3 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_commands(app, SCHEMA_PARTS)
     return app
-    # --8<-- [end:create-app]

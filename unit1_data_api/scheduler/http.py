@@ -1,23 +1,38 @@
 """Request and response helpers shared by the blueprints: bodies, paging, envelopes."""
 
+import re
+
 from flask import Response, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 from werkzeug.exceptions import UnsupportedMediaType
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter
 
 from scheduler.errors import BadRequest
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 # --8<-- [start:id-converter]
-MAX_ID = 2**63 - 1  # ids are bigint: anything larger cannot exist, so it is a 404
+MAX_ID = 2**63 - 1
+DIGITS = re.compile(r"[0-9]{1,19}")  # ids are bigint: anything larger cannot exist, so it is a 404
 
 
-class IdConverter(IntegerConverter):
-    """URL ids: positive integers in bigint range; anything else never matches (404)."""
+class IdConverter(BaseConverter):
+    """URL ids: 1 to 19 ASCII digits without a leading zero; anything else matches no route.
 
-    def __init__(self, map, *args, **kwargs):
-        super().__init__(map, min=1, max=MAX_ID)
+    The pattern alone decides, because Werkzeug checks a route's methods before its
+    converters: a converter that refused a value would turn a 404 into a 405. An id past
+    the bigint range still matches, and then simply finds nothing (404).
+    """
+
+    regex = r"[1-9][0-9]{0,18}"
+
+    def to_python(self, value: str) -> int:
+        """Turn the matched digits into an int."""
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        """Write an id back into a URL."""
+        return str(int(value))
         # --8<-- [end:id-converter]
 
 
@@ -28,7 +43,7 @@ def json_body() -> dict:
         raise UnsupportedMediaType("Send the body as JSON with Content-Type: application/json.")
     try:
         body = request.get_json()
-    except WerkzeugBadRequest:
+    except (WerkzeugBadRequest, RecursionError):  # RecursionError: absurdly deep nesting
         raise BadRequest("The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.")
@@ -44,7 +59,8 @@ def query_int(
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # ASCII digits only (str.isdigit also accepts "²" and "١"), and few enough to be sane.
+    if not DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
         raise BadRequest(f"Query parameter {name!r} must be a whole number from {low} to {high}.")
     return int(raw)
 

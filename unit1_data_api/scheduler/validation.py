@@ -8,10 +8,11 @@ from scheduler.errors import ValidationFailed
 from scheduler.http import MAX_ID
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-TERM_PATTERN = re.compile(r"^[0-9]{4}-(spring|summer|fall|winter)$")
-TIME_PATTERN = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-COURSE_CODE_PATTERN = re.compile(r"^[A-Z]{2,6}[0-9]{3,4}[A-Z]?$")
+# Matched with fullmatch: `$` would also accept a trailing newline.
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+TERM_PATTERN = re.compile(r"[0-9]{4}-(spring|summer|fall|winter)")
+TIME_PATTERN = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+COURSE_CODE_PATTERN = re.compile(r"[A-Z]{2,6}[0-9]{3,4}[A-Z]?")
 
 
 def integer(low: int, high: int):
@@ -52,7 +53,7 @@ def matching(pattern: re.Pattern, message: str, *, transform=str):
     """A string that matches `pattern` once transformed (e.g. upper-cased)."""
 
     def check(value):
-        if not isinstance(value, str) or not pattern.match(transform(value.strip())):
+        if not isinstance(value, str) or not pattern.fullmatch(transform(value.strip())):
             raise Invalid(message)
         return transform(value.strip())
 

@@ -48,7 +48,7 @@ def list_filters() -> dict:
     """Read the optional ?term=, ?course_id=, ?instructor_id=, ?room_id= filters."""
     filters = {name: query_int(name, low=1) for name in ("course_id", "instructor_id", "room_id")}
     filters["term"] = request.args.get("term")
-    if filters["term"] is not None and not TERM_PATTERN.match(filters["term"]):
+    if filters["term"] is not None and not TERM_PATTERN.fullmatch(filters["term"]):
         raise BadRequest("Query parameter 'term' must look like 2027-spring.")
     return filters
     # --8<-- [end:list-filters]
