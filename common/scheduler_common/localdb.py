@@ -20,6 +20,8 @@ from pathlib import Path
 
 SUPERUSER = "postgres"
 UNPRIVILEGED_USERS = ("postgres", "nobody")
+RAM_DISK = Path("/dev/shm")
+RAM_DISK_MIN_FREE = 1024**3  # a container's small /dev/shm (often 64 MiB) would fill up
 SEARCH_GLOBS = (
     "/usr/lib/postgresql/*/bin",
     "/usr/local/opt/postgresql*/bin",
@@ -150,9 +152,19 @@ class LocalPostgres:
             shutil.rmtree(self.base_dir, ignore_errors=True)
 
 
+def scratch_root() -> str | None:
+    """Where throwaway servers live: a RAM disk when there is a roomy one (cloning a database
+    there is about ten times faster than on a virtual disk), else the usual temp folder."""
+    try:
+        roomy = shutil.disk_usage(RAM_DISK).free >= RAM_DISK_MIN_FREE
+    except OSError:
+        return None
+    return str(RAM_DISK) if roomy and os.access(RAM_DISK, os.W_OK) else None
+
+
 def _prepare(run_as: str | None, bin_dir: Path) -> tuple[Path, Path]:
     """Make a private directory the server user owns, with binaries that user can run."""
-    base_dir = Path(tempfile.mkdtemp(prefix="scheduler-pg-"))
+    base_dir = Path(tempfile.mkdtemp(prefix="scheduler-pg-", dir=scratch_root()))
     if run_as:
         # root's home (and any Python installed there) is closed to other users: when the
         # binaries live there (the embedded server), give the server user its own copy.

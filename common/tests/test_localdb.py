@@ -286,3 +286,21 @@ def test_running_postgres_cleans_up_when_start_raises_anything(monkeypatch):
 
     assert len(started) == 1
     assert not started[0].exists()
+
+
+def test_servers_live_on_the_ram_disk_when_it_is_roomy(monkeypatch, tmp_path):
+    monkeypatch.setattr(localdb, "RAM_DISK", tmp_path)
+    monkeypatch.setattr(localdb, "RAM_DISK_MIN_FREE", 1)
+
+    assert localdb.scratch_root() == str(tmp_path)
+
+
+def test_servers_live_in_the_temp_folder_when_the_ram_disk_is_small_or_missing(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setattr(localdb, "RAM_DISK", tmp_path)
+    monkeypatch.setattr(localdb, "RAM_DISK_MIN_FREE", 2**62)
+    assert localdb.scratch_root() is None
+
+    monkeypatch.setattr(localdb, "RAM_DISK", tmp_path / "missing")
+    assert localdb.scratch_root() is None

@@ -5,7 +5,6 @@ unit's `create_app`.
 """
 
 import os
-import textwrap
 from collections.abc import Iterator
 
 import psycopg
@@ -16,8 +15,6 @@ from psycopg_pool import ConnectionPool
 
 from scheduler_common import testing
 from scheduler_common.db import POOL_EXTENSION, init_pool, transaction
-
-pytest_plugins = ["pytester"]
 
 ADD_COURSE = "INSERT INTO courses (code, title, credits) VALUES ('CS101', 'Programming', 4)"
 _databases_seen: list[str] = []
@@ -61,19 +58,6 @@ def database_exists(admin_connection: psycopg.Connection, name: str) -> bool:
 
 
 # ------------------------------------------------------------------- server and databases
-
-
-def test_pg_ctl_is_the_one_the_plugin_found():
-    assert testing._pg_ctl() == str(testing.find_bin_dir() / "pg_ctl")
-
-
-def test_pg_ctl_is_none_without_postgres(monkeypatch):
-    def not_found():
-        raise testing.PostgresNotFound("none here")
-
-    monkeypatch.setattr(testing, "find_bin_dir", not_found)
-
-    assert testing._pg_ctl() is None
 
 
 def test_conninfo_includes_a_password_only_when_there_is_one():
@@ -232,42 +216,3 @@ def test_the_app_recovers_after_a_database_outage(client, database_outage, db):
         pass  # every connection to the database is dropped
 
     assert client.get("/rooms").get_json() == ["Hall A"]
-
-
-# ----------------------------------------------------------------- a run as a normal user
-
-
-def test_a_normal_users_run_gets_its_server_from_pytest_postgresql(
-    pytester, monkeypatch, postgresql_server
-):
-    # pytest-postgresql's process fixture is stood in for by the server already running,
-    # which keeps this run from starting (or, as root, failing to start) a second one.
-    pytester.makeconftest(
-        textwrap.dedent(
-            f"""
-            import pytest
-            from pytest_postgresql.executors import NoopExecutor
-
-            @pytest.fixture(scope="session")
-            def scheduler_postgresql_proc():
-                return NoopExecutor(
-                    host={postgresql_server.host!r}, port={postgresql_server.port!r},
-                    user={postgresql_server.user!r}, password=None, dbname="tests", options="",
-                )
-            """
-        )
-    )
-    pytester.makepyfile(
-        textwrap.dedent(
-            f"""
-            def test_server(postgresql_server, admin_connection):
-                assert postgresql_server.port == {postgresql_server.port!r}
-                assert admin_connection.execute("SELECT 1").fetchone() == (1,)
-            """
-        )
-    )
-    monkeypatch.setattr(os, "geteuid", lambda: 1000)
-
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-
-    result.assert_outcomes(passed=1)
