@@ -56,6 +56,7 @@ def postgresql_server() -> Iterator[NoopExecutor]:
         )
 
 
+# --8<-- [start:template-database]
 @pytest.fixture(scope="session")
 def template_database(postgresql_server, schema_parts: tuple[str, ...]) -> Iterator[str]:
     """A template database holding the unit's schema, created once per run."""
