@@ -59,6 +59,7 @@ class SeedCounts:
     students: int
     sections: int
     enrollments: int
+    accounts: int = 0  # users, where the schema has them (Unit 2 on)
 
 
 # --------------------------------------------------------------------------- catalog data
@@ -225,6 +226,13 @@ class _Section:
     capacity: int
 
 
+# Every seeded account logs in with this password (bcrypt hash below, 12 rounds): sample
+# data for trying the API locally, never for a real deployment.
+DEV_PASSWORD = "scheduler-dev"
+DEV_PASSWORD_HASH = "$2b$12$yutCFeWMdx8UvojSV8G70eW6LpI8UhAwO0A/0cp/3/Nc0SyUQNJ9O"
+DEV_ADMIN_EMAIL = "admin@example.edu"
+
+
 # ----------------------------------------------------------------------------- public API
 
 
@@ -281,6 +289,7 @@ def seed_database(conn: psycopg.Connection, scale: int = 1, random_seed: int = 2
             (_section_row(i, s, courses, rooms, instructors) for i, s in enumerate(sections)),
         )
         _copy(cur, "enrollments", ("student_id", "section_id", "enrolled_at"), enrollments)
+        accounts = _seed_accounts(cur, instructors, students)
 
         for table in _TABLES[:-1]:  # enrollments has no identity column
             cur.execute(
@@ -296,8 +305,25 @@ def seed_database(conn: psycopg.Connection, scale: int = 1, random_seed: int = 2
         students=len(students),
         sections=len(sections),
         enrollments=len(enrollments),
+        accounts=accounts,
     )
     # --8<-- [end:seed-database]
+
+
+def _seed_accounts(cur: psycopg.Cursor, instructors: list, students: list) -> int:
+    """Where the schema has users (Unit 2 on), give every person a verified account with the
+    development password, plus an admin; return how many accounts were made."""
+    cur.execute("SELECT to_regclass('users') IS NOT NULL")
+    if not cur.fetchone()[0]:
+        return 0
+    rows = [(DEV_ADMIN_EMAIL, DEV_PASSWORD_HASH, "admin", True, None, None)]
+    rows += [
+        (email, DEV_PASSWORD_HASH, "instructor", True, None, id_) for id_, _, email in instructors
+    ]
+    rows += [(email, DEV_PASSWORD_HASH, "student", True, id_, None) for id_, _, email in students]
+    columns = ("email", "password_hash", "role", "is_verified", "student_id", "instructor_id")
+    _copy(cur, "users", columns, rows)
+    return len(rows)
 
 
 # ------------------------------------------------------------------------------ generators

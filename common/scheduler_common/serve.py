@@ -7,6 +7,7 @@ This is what `nox -s serve` runs: a newcomer needs no database set-up at all.
 
 import argparse
 import os
+import secrets
 import signal
 import sys
 from contextlib import ExitStack
@@ -16,7 +17,7 @@ from psycopg import sql
 
 from scheduler_common.localdb import running_postgres
 from scheduler_common.schema import apply_schema
-from scheduler_common.seed import MAX_SCALE, seed_database
+from scheduler_common.seed import DEV_ADMIN_EMAIL, DEV_PASSWORD, MAX_SCALE, seed_database
 
 DATABASE = "scheduler"
 
@@ -31,6 +32,12 @@ def prepare_local_database(stack: ExitStack, schema_parts: tuple[str, ...], scal
         apply_schema(conn, schema_parts)
         counts = seed_database(conn, scale=scale)
     print(f"Throwaway PostgreSQL at {url}, seeded with {counts}.", flush=True)
+    if counts.accounts:
+        print(
+            f"Log in as {DEV_ADMIN_EMAIL} (or any seeded person's email) "
+            f"with the password {DEV_PASSWORD!r}.",
+            flush=True,
+        )
     return url
 
 
@@ -59,6 +66,8 @@ def main() -> None:
             os.environ["DATABASE_URL"] = prepare_local_database(
                 stack, scheduler.SCHEMA_PARTS, args.scale
             )
+            # A throwaway key for a throwaway database (units that sign tokens need one).
+            os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
         app = scheduler.create_app()
         url = f"http://{args.host}:{args.port}/api/v1"
         print(f"Serving the API at {url} (try {url}/health); Ctrl+C stops.", flush=True)

@@ -12,8 +12,8 @@ from scheduler.errors import BadRequest
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 # --8<-- [start:id-converter]
-MAX_ID = 2**63 - 1
-DIGITS = re.compile(r"[0-9]{1,19}")  # ids are bigint: anything larger cannot exist, so it is a 404
+MAX_ID = 2**63 - 1  # ids are bigint: anything larger cannot exist, so it is a 404
+DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 class IdConverter(BaseConverter):

@@ -1,0 +1,91 @@
+"""/students: the people who enroll, and their schedules."""
+
+from flask import Blueprint
+
+from scheduler.auth import authenticated, current_identity, role_required
+from scheduler.errors import NotFound
+from scheduler.http import created, json_body, page
+from scheduler.repositories import sections
+from scheduler.repositories.students import students
+from scheduler.services.access import ensure_student_or_admin
+from scheduler.validation import body_schemas, email, page_params, text, validate
+from scheduler_common.db import transaction
+
+bp = Blueprint("students", __name__, url_prefix="/students")
+
+create_schema, patch_schema = body_schemas({"full_name": text(200), "email": email})
+
+
+def not_found(student_id: int) -> NotFound:
+    """The error for a student id that does not exist."""
+    return NotFound(f"No student with id {student_id}.")
+
+
+@bp.get("")
+@role_required("admin")
+def list_students():
+    """List students, a page at a time."""
+    limit, offset = page_params()
+    with transaction() as conn:
+        items, total = students.page(conn, limit, offset)
+    return page(items, total, limit, offset)
+
+
+@bp.post("")
+@role_required("admin")
+def create_student():
+    """Add a student."""
+    fields = validate(create_schema, json_body())
+    with transaction() as conn:
+        student = students.create(conn, fields)
+    return created(student, ".get_student", student_id=student["id"])
+
+
+@bp.get("/<id:student_id>")
+@authenticated
+def get_student(student_id: int):
+    """Show one student (themselves, or anyone to an admin)."""
+    ensure_student_or_admin(current_identity(), student_id)
+    with transaction() as conn:
+        student = students.get(conn, student_id)
+    if student is None:
+        raise not_found(student_id)
+    return student
+
+
+@bp.patch("/<id:student_id>")
+@authenticated
+def update_student(student_id: int):
+    """Change some of a student's fields (their own, or anyone's for an admin)."""
+    ensure_student_or_admin(current_identity(), student_id)
+    fields = validate(patch_schema, json_body())
+    with transaction() as conn:
+        student = students.update(conn, student_id, fields)
+    if student is None:
+        raise not_found(student_id)
+    return student
+
+
+@bp.delete("/<id:student_id>")
+@role_required("admin")
+def delete_student(student_id: int):
+    """Remove a student who holds no enrollment."""
+    with transaction() as conn:
+        if not students.delete(conn, student_id):
+            raise not_found(student_id)
+    return "", 204
+
+
+# --8<-- [start:schedule]
+@bp.get("/<id:student_id>/schedule")
+@authenticated
+def get_schedule(student_id: int):
+    """List the sections a student is enrolled in, with course, instructor and room."""
+    ensure_student_or_admin(current_identity(), student_id)
+    limit, offset = page_params()
+    with transaction() as conn:
+        if students.get(conn, student_id) is None:
+            raise not_found(student_id)
+        items, total = sections.page(conn, {"student_id": student_id}, limit, offset)
+    return page(items, total, limit, offset)
+    # --8<-- [end:schedule]
