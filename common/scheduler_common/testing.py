@@ -12,6 +12,7 @@ A unit's conftest.py provides two fixtures, `schema_parts` (the schema parts it 
 
 import itertools
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -182,3 +183,14 @@ def database_outage(admin_connection, database_name: str) -> Callable:
 
     return outage
     # --8<-- [end:database-outage]
+
+
+def answer_once_recovered(client: FlaskClient, path: str, attempts: int = 40):
+    """GET `path` until it is not a 503 (after an outage the pool reconnects in the
+    background, with backoff), at most `attempts` times half a second apart."""
+    for _ in range(attempts - 1):
+        response = client.get(path)
+        if response.status_code != 503:
+            return response
+        time.sleep(0.5)
+    return client.get(path)

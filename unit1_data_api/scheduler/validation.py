@@ -39,6 +39,8 @@ def text(max_length: int, *, blank: bool = False):
     def check(value):
         if not isinstance(value, str):
             raise Invalid("Must be a string.")
+        if "\x00" in value:  # PostgreSQL text cannot hold NUL
+            raise Invalid("Must not contain NUL characters.")
         value = value.strip()
         if not value and not blank:
             raise Invalid("Must not be empty.")

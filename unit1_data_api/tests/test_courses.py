@@ -415,3 +415,11 @@ def test_delete_course_used_by_a_section_is_409_and_keeps_it(client, db):
     assert db_snapshot(db) == before
     assert fetch_row(db, "courses", course["id"]) == course
     assert client.get(f"{COURSES}/{course['id']}").status_code == 200
+
+
+def test_create_course_with_a_nul_character_is_422_and_changes_nothing(client, db):
+    response = client.post(COURSES, json=course_body(title="Intro\u0000duction"))
+
+    problem = assert_problem(response, 422)
+    assert problem["errors"] == {"title": ["Must not contain NUL characters."]}
+    assert count_rows(db, "courses") == 0

@@ -22,6 +22,7 @@ from helpers import (
 )
 
 from scheduler_common.db import close_pool
+from scheduler_common.testing import answer_once_recovered
 
 API = "/api/v1"
 COURSES = f"{API}/courses"
@@ -488,7 +489,7 @@ def test_database_outage_is_503_problem_with_retry_after_and_recovers(client, ap
         assert_problem(created, 503)
         assert created.headers["Retry-After"]
 
-    after = client.get(COURSES)
+    after = answer_once_recovered(client, COURSES)
     assert after.status_code == 200
     assert after.get_json()["items"] == [course]
     assert after.get_json()["total"] == 1

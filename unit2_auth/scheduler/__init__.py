@@ -5,6 +5,7 @@ from datetime import date, datetime, time
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
+from scheduler.auth import check_presented_token
 from scheduler.cli import register_auth_commands
 from scheduler.config import load_config
 from scheduler.errors import register_error_handlers
@@ -38,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.url_map.strict_slashes = False
     init_pool(app)
     register_error_handlers(app)
+    app.before_request(check_presented_token)
     register_blueprints(app)
     register_commands(app, SCHEMA_PARTS)
     register_auth_commands(app)

@@ -11,6 +11,7 @@ from scheduler.security import InvalidToken, decode_access_token
 from scheduler_common.db import transaction
 
 
+# --8<-- [start:identity]
 @dataclass(frozen=True)
 class Identity:
     """The authenticated user, as the database knows them right now."""
@@ -36,6 +37,12 @@ def bearer_token() -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("The Authorization header must be 'Bearer <token>'.", invalid=True)
     return token.strip()
+
+
+def check_presented_token() -> None:
+    """Verify a token on every request that carries one: a bad token is a 401 even on a
+    public route, so a client learns at once that it must log in again."""
+    current_identity()
 
 
 def current_identity() -> Identity | None:
@@ -68,8 +75,10 @@ def load_identity() -> Identity | None:
         student_id=user["student_id"],
         instructor_id=user["instructor_id"],
     )
+    # --8<-- [end:identity]
 
 
+# --8<-- [start:decorators]
 def authenticated(view):
     """Let the view run only for a caller with a valid access token (else 401)."""
 
@@ -96,3 +105,4 @@ def role_required(*roles: str):
         return wrapper
 
     return decorator
+    # --8<-- [end:decorators]

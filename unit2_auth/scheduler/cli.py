@@ -28,9 +28,12 @@ def register_auth_commands(app: Flask) -> None:
         """Create a verified admin account for ADDRESS."""
         try:
             address = email(address)
+        except Invalid as error:
+            raise click.ClickException(f"email: {error}") from None
+        try:
             secret = password(read_password())
         except Invalid as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(f"password: {error}") from None
         try:
             with transaction() as conn:
                 user = create_admin(conn, address, secret, current_app.config["BCRYPT_ROUNDS"])

@@ -12,6 +12,7 @@ DEFAULTS = {
     "DB_POOL_MAX_SIZE": 10,
     "DB_POOL_TIMEOUT": 5.0,  # seconds a request waits for a connection before a 503
     "MAX_CONTENT_LENGTH": 64 * 1024,  # larger bodies get a 413
+    # --8<-- [start:auth-settings]
     "ACCESS_TOKEN_TTL": 15 * 60,  # seconds; short, because an access token cannot be revoked
     "REFRESH_TOKEN_TTL": 14 * 24 * 3600,
     "VERIFICATION_TTL": 24 * 3600,
@@ -19,6 +20,7 @@ DEFAULTS = {
     "LOGIN_WINDOW": 15 * 60,  # failed logins count against the limits for this long
     "LOGIN_MAX_FAILURES_PER_ACCOUNT": 10,
     "LOGIN_MAX_FAILURES_PER_CLIENT": 50,
+    # --8<-- [end:auth-settings]
 }
 MIN_SECRET_KEY_BYTES = 32
 
@@ -39,12 +41,14 @@ def load_config(overrides: dict | None = None) -> dict:
             "DATABASE_URL=postgresql://localhost/scheduler (or run `nox -s serve`, "
             "which starts a throwaway one)."
         )
+    # --8<-- [start:secret-key]
     if len(config.get("SECRET_KEY", "").encode()) < MIN_SECRET_KEY_BYTES:
         raise ConfigError(
             f"SECRET_KEY must be set to at least {MIN_SECRET_KEY_BYTES} bytes of secret: it signs "
             "every access token. Generate one with: "
             "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
         )
+        # --8<-- [end:secret-key]
     return config
 
 

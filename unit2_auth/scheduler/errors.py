@@ -27,15 +27,18 @@ class ApiError(Exception):
         self.detail = detail
         self.errors = errors
 
+    # --8<-- [start:error-headers]
     def headers(self) -> dict[str, str]:
         """Extra response headers this error calls for."""
         return {}
+        # --8<-- [end:error-headers]
 
 
 class BadRequest(ApiError):
     """The request itself is malformed (body, query parameter)."""
 
 
+# --8<-- [start:auth-errors]
 class Unauthorized(ApiError):
     """No valid credentials: missing, malformed, expired or forged token; wrong password."""
 
@@ -56,6 +59,7 @@ class Forbidden(ApiError):
     """Authenticated, but not allowed: role, ownership or an unverified account."""
 
     status, title, slug = 403, "Forbidden", "forbidden"
+    # --8<-- [end:auth-errors]
 
 
 class NotFound(ApiError):
@@ -76,6 +80,7 @@ class ValidationFailed(ApiError):
     status, title, slug = 422, "Validation Failed", "validation-failed"
 
 
+# --8<-- [start:too-many-requests]
 class TooManyRequests(ApiError):
     """Throttled; `retry_after` says how many seconds to wait."""
 
@@ -88,6 +93,7 @@ class TooManyRequests(ApiError):
     def headers(self) -> dict[str, str]:
         """Say when to try again."""
         return {"Retry-After": str(self.retry_after)}
+        # --8<-- [end:too-many-requests]
 
     # --8<-- [end:classes]
 

@@ -50,6 +50,8 @@ def text(max_length: int, *, blank: bool = False):
     def check(value):
         if not isinstance(value, str):
             raise Invalid("Must be a string.")
+        if "\x00" in value:  # PostgreSQL text cannot hold NUL
+            raise Invalid("Must not contain NUL characters.")
         value = value.strip()
         if not value and not blank:
             raise Invalid("Must not be empty.")
@@ -79,6 +81,7 @@ course_code = matching(
 )
 
 
+# --8<-- [start:password]
 def password(value):
     """A password of 8–72 bytes in UTF-8: bcrypt ignores bytes past 72, so longer is refused
     rather than silently cut (two passwords sharing 72 bytes would both log in)."""
@@ -90,8 +93,20 @@ def password(value):
             f"Must be {MIN_PASSWORD_BYTES} to {MAX_PASSWORD_BYTES} bytes long (this is {size})."
         )
     return value
+    # --8<-- [end:password]
 
 
+def given_password(value):
+    """A password offered at login: a non-empty string, exactly as typed (never trimmed:
+    passwords are stored as chosen, spaces and all). Its length rules are for new ones."""
+    if not isinstance(value, str) or not value:
+        raise Invalid("Must be a non-empty string.")
+    if len(value) > 1024:
+        raise Invalid("Must be at most 1024 characters.")
+    return value
+
+
+# --8<-- [start:query-integer]
 def query_integer(low: int, high: int):
     """A query-string integer within [low, high]: ASCII digits only ("²" and "١" are digits
     to str.isdigit), and few enough to be sane."""
@@ -102,6 +117,7 @@ def query_integer(low: int, high: int):
         return int(value)
 
     return check
+    # --8<-- [end:query-integer]
 
 
 def weekdays(value):
@@ -125,6 +141,7 @@ def body_schemas(fields: dict, *, optional: tuple[str, ...] = ()) -> tuple[Schem
     return create, patch
 
 
+# --8<-- [start:validate]
 def validate(schema: Schema, body: dict) -> dict:
     """Return the cleaned body, or fail with a 422 naming every bad field."""
     try:
@@ -147,11 +164,14 @@ def field_errors(error: MultipleInvalid) -> dict[str, list[str]]:
             message = "This field is required."
         errors.setdefault(field, []).append(message)
     return errors
+    # --8<-- [end:validate]
 
 
+# --8<-- [start:validate-query]
+# Defaults are written as a query string would carry them: voluptuous validates them too.
 PAGE_QUERY = {
-    Optional("limit", default=DEFAULT_LIMIT): query_integer(1, MAX_LIMIT),
-    Optional("offset", default=0): query_integer(0, MAX_ID),
+    Optional("limit", default=str(DEFAULT_LIMIT)): query_integer(1, MAX_LIMIT),
+    Optional("offset", default="0"): query_integer(0, MAX_ID),
 }
 
 
@@ -172,4 +192,5 @@ def page_params() -> tuple[int, int]:
     """Read `?limit=` (default 20, at most 100) and `?offset=`, refusing anything else."""
     query = validate_query()
     return query["limit"], query["offset"]
+    # --8<-- [end:validate-query]
     # --8<-- [end:schemas-and-validate]

@@ -60,6 +60,7 @@ def clashing_section(conn: Connection, section_id: int, student_id: int) -> dict
     # --8<-- [end:clashing-section]
 
 
+# --8<-- [start:credits-with]
 def credits_with(conn: Connection, section_id: int, student_id: int) -> int:
     """Return the student's credits in the section's term if they also took this section."""
     return conn.execute(
@@ -77,6 +78,7 @@ def credits_with(conn: Connection, section_id: int, student_id: int) -> int:
         """,
         {"section_id": section_id, "student_id": student_id},
     ).fetchone()["credits"]
+    # --8<-- [end:credits-with]
 
 
 def create(conn: Connection, section_id: int, student_id: int) -> dict:

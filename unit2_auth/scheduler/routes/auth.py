@@ -9,20 +9,21 @@ from scheduler.http import json_body
 from scheduler.repositories import users
 from scheduler.services import auth
 from scheduler.services.auth import AuthSettings
-from scheduler.validation import email, password, text, validate
+from scheduler.validation import email, given_password, password, text, validate
 from scheduler_common.db import transaction
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
+# --8<-- [start:schemas]
 # Unknown fields are refused: a registration can never set its role or verification.
 register_schema = Schema(
     {Required("email"): email, Required("password"): password, Required("full_name"): text(200)}
 )
-# Login checks only that a password is a string: its length rules are for new passwords.
-login_schema = Schema({Required("email"): email, Required("password"): text(1024)})
+login_schema = Schema({Required("email"): email, Required("password"): given_password})
 token_schema = Schema({Required("token"): text(200)})
 email_schema = Schema({Required("email"): email})
 refresh_schema = Schema({Required("refresh_token"): text(200)})
+# --8<-- [end:schemas]
 
 WRONG_CREDENTIALS = "The email or password is wrong."
 
@@ -32,6 +33,7 @@ def settings() -> AuthSettings:
     return AuthSettings.from_config(current_app.config)
 
 
+# --8<-- [start:register]
 @bp.post("/register")
 def register():
     """Create a student account (unverified) and mail its verification token."""
@@ -39,8 +41,10 @@ def register():
     with transaction() as conn:
         user = auth.register(conn, fields, settings())
     return user, 201, {"Location": "/api/v1/auth/me"}
+    # --8<-- [end:register]
 
 
+# --8<-- [start:verify]
 @bp.post("/verify")
 def verify():
     """Spend a verification token; the account may then enroll."""
@@ -56,8 +60,10 @@ def resend_verification():
     with transaction() as conn:
         auth.resend_verification(conn, address, settings())
     return {"detail": "If the address has an unverified account, a new token is on its way."}, 202
+    # --8<-- [end:verify]
 
 
+# --8<-- [start:login]
 @bp.post("/login")
 def login():
     """Exchange an email and password for an access token and a refresh token."""
@@ -70,8 +76,10 @@ def login():
     if tokens is None:
         raise Unauthorized(WRONG_CREDENTIALS)
     return tokens
+    # --8<-- [end:login]
 
 
+# --8<-- [start:refresh-logout]
 @bp.post("/refresh")
 def refresh():
     """Exchange a refresh token for new tokens; each refresh token works once."""
@@ -91,11 +99,14 @@ def logout():
     with transaction() as conn:
         auth.logout(conn, token)
     return "", 204
+    # --8<-- [end:refresh-logout]
 
 
+# --8<-- [start:me]
 @bp.get("/me")
 @authenticated
 def me():
     """Show the account behind the access token."""
     with transaction() as conn:
         return users.get(conn, current_identity().user_id)
+    # --8<-- [end:me]

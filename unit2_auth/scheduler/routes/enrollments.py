@@ -46,17 +46,18 @@ def enroll(section_id: int):
 @authenticated
 def list_roster(section_id: int):
     """List the students enrolled in a section (its instructor and admins)."""
-    limit, offset = page_params()
     with transaction() as conn:
         section = sections.sections.get(conn, section_id)
         if section is None:
             raise section_not_found(section_id)
         ensure_teaches_or_admin(current_identity(), section)
+        limit, offset = page_params()
         items, total = enrollments.roster(conn, section_id, limit, offset)
     return page(items, total, limit, offset)
     # --8<-- [end:roster]
 
 
+# --8<-- [start:get-enrollment]
 @bp.get("/<id:student_id>")
 @authenticated
 def get_enrollment(section_id: int, student_id: int):
@@ -72,8 +73,10 @@ def get_enrollment(section_id: int, student_id: int):
     if found is None:
         raise not_enrolled(section_id, student_id)
     return found
+    # --8<-- [end:get-enrollment]
 
 
+# --8<-- [start:drop]
 @bp.delete("/<id:student_id>")
 @authenticated
 def drop(section_id: int, student_id: int):
@@ -81,3 +84,4 @@ def drop(section_id: int, student_id: int):
     with transaction() as conn:
         enrollment.drop(conn, current_identity(), section_id, student_id)
     return "", 204
+    # --8<-- [end:drop]

@@ -41,6 +41,7 @@ def create_student():
     return created(student, ".get_student", student_id=student["id"])
 
 
+# --8<-- [start:own-record]
 @bp.get("/<id:student_id>")
 @authenticated
 def get_student(student_id: int):
@@ -64,6 +65,7 @@ def update_student(student_id: int):
     if student is None:
         raise not_found(student_id)
     return student
+    # --8<-- [end:own-record]
 
 
 @bp.delete("/<id:student_id>")

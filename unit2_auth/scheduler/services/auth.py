@@ -48,12 +48,15 @@ class AuthSettings:
         )
 
 
+# --8<-- [start:dummy-hash]
 @cache
 def dummy_hash(rounds: int) -> str:
     """A hash to check unknown emails against, so they take as long as wrong passwords."""
     return hash_password(new_opaque_token(), rounds)
+    # --8<-- [end:dummy-hash]
 
 
+# --8<-- [start:send-verification]
 def send_verification(conn: Connection, user: dict, settings: AuthSettings) -> None:
     """Create a one-time verification token and queue the mail that carries it."""
     token = new_opaque_token()
@@ -67,8 +70,10 @@ def send_verification(conn: Connection, user: dict, settings: AuthSettings) -> N
         f"Confirm your address by sending this token to POST /api/v1/auth/verify:\n\n{token}\n\n"
         f"It works once, for {hours} hours.",
     )
+    # --8<-- [end:send-verification]
 
 
+# --8<-- [start:register]
 def register(conn: Connection, fields: dict, settings: AuthSettings) -> dict:
     """Create an unverified student user and their student row, and mail a verification."""
     if users.get_by_email(conn, fields["email"]) is not None:
@@ -87,8 +92,10 @@ def register(conn: Connection, fields: dict, settings: AuthSettings) -> dict:
     )
     send_verification(conn, user, settings)
     return user
+    # --8<-- [end:register]
 
 
+# --8<-- [start:verify]
 def verify_email(conn: Connection, token: str) -> dict:
     """Spend a verification token and mark its user verified; return the user."""
     user_id = verifications.use(conn, hash_token(token))
@@ -105,8 +112,10 @@ def resend_verification(conn: Connection, email: str, settings: AuthSettings) ->
     user = users.get_by_email(conn, email)
     if user is not None and not user["is_verified"]:
         send_verification(conn, user, settings)
+    # --8<-- [end:verify]
 
 
+# --8<-- [start:issue-tokens]
 def issue_tokens(conn: Connection, user: dict, settings: AuthSettings, family_id=None) -> dict:
     """Return a new access token and a new refresh token (in a new family unless given)."""
     refresh_token = new_opaque_token()
@@ -124,8 +133,10 @@ def issue_tokens(conn: Connection, user: dict, settings: AuthSettings, family_id
         "expires_in": int(lifetime.total_seconds()),
         "refresh_token": refresh_token,
     }
+    # --8<-- [end:issue-tokens]
 
 
+# --8<-- [start:login]
 def check_throttle(conn: Connection, email: str, client: str, settings: AuthSettings) -> None:
     """Refuse (429) while the account or the client has too many recent failures."""
     recent = failed_logins.recent(conn, email, client, settings.login_window)
@@ -154,8 +165,10 @@ def login(
         failed_logins.record(conn, email, client)
         return None
     return issue_tokens(conn, users.get(conn, found["id"]), settings)
+    # --8<-- [end:login]
 
 
+# --8<-- [start:refresh]
 def refresh(conn: Connection, refresh_token: str, settings: AuthSettings) -> dict | None:
     """Exchange a refresh token for new tokens; None if it is not usable.
 
@@ -178,8 +191,10 @@ def logout(conn: Connection, refresh_token: str) -> None:
     token = refresh_tokens.lock(conn, hash_token(refresh_token))
     if token is not None:
         refresh_tokens.revoke_family(conn, token["family_id"])
+    # --8<-- [end:refresh]
 
 
+# --8<-- [start:create-admin]
 def create_admin(conn: Connection, email: str, password: str, rounds: int) -> dict:
     """Create a verified admin user (the command line's `create-admin`)."""
     if users.get_by_email(conn, email) is not None:
@@ -195,3 +210,4 @@ def create_admin(conn: Connection, email: str, password: str, rounds: int) -> di
             "instructor_id": None,
         },
     )
+    # --8<-- [end:create-admin]

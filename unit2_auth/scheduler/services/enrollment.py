@@ -13,9 +13,11 @@ MAX_CREDITS_PER_TERM = 18
 
 def enroll(conn: Connection, actor: Identity, section_id: int, student_id: int) -> dict:
     """Enroll a student: never past capacity, never twice, never into a clash or overload."""
+    # --8<-- [start:who-may-enroll]
     ensure_student_or_admin(actor, student_id)
     if not actor.is_admin and not actor.is_verified:
         raise Forbidden("Verify your email address before enrolling (see POST /auth/verify).")
+    # --8<-- [end:who-may-enroll]
     # Lock the section, then the student: concurrent requests for the last seat, or for
     # two clashing sections of one student, queue here instead of racing.
     section = sections.lock(conn, section_id)
@@ -35,12 +37,14 @@ def enroll(conn: Connection, actor: Identity, section_id: int, student_id: int) 
             f"The section clashes with the student's section {clash['id']} "
             f"({clash['code']}) in the same term."
         )
+    # --8<-- [start:credit-limit]
     credits = enrollments.credits_with(conn, section_id, student_id)
     if credits > MAX_CREDITS_PER_TERM:
         raise Conflict(
             f"This section would bring the student to {credits} credits this term; "
             f"the most is {MAX_CREDITS_PER_TERM}."
         )
+    # --8<-- [end:credit-limit]
     return enrollments.create(conn, section_id, student_id)
 
 

@@ -10,8 +10,10 @@ from scheduler.repositories.instructors import instructors
 from scheduler.repositories.rooms import rooms
 from scheduler.services.access import ensure_teaches_or_admin
 
+# --8<-- [start:instructor-fields]
 SCHEDULE_FIELDS = ("days", "starts_at", "ends_at")
 INSTRUCTOR_FIELDS = {"notes"}  # what an instructor may change on their own sections
+# --8<-- [end:instructor-fields]
 
 
 def check_references(conn: Connection, fields: dict) -> None:
@@ -41,6 +43,7 @@ def create_section(conn: Connection, fields: dict) -> dict:
     return sections.get(conn, section_id)
 
 
+# --8<-- [start:update]
 def update_section(conn: Connection, actor: Identity, section_id: int, fields: dict) -> dict:
     """Change a section without breaking its room, its seats or its students' timetables.
 
@@ -70,3 +73,4 @@ def update_section(conn: Connection, actor: Identity, section_id: int, fields: d
         raise Conflict("The new times clash with an enrolled student's other sections.")
     sections.sections.update(conn, section_id, fields)
     return sections.get(conn, section_id)
+    # --8<-- [end:update]
