@@ -39,10 +39,12 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
+# --8<-- [start:check-presented-token]
 def check_presented_token() -> None:
     """Verify a token on every request that carries one: a bad token is a 401 even on a
     public route, so a client learns at once that it must log in again."""
     current_identity()
+    # --8<-- [end:check-presented-token]
 
 
 def current_identity() -> Identity | None:

@@ -1,13 +1,15 @@
-"""`flask create-admin`: the one way to make an admin (nobody can register as one)."""
+"""`flask create-admin` and `flask create-instructor-account`: staff accounts are made here,
+since registration only ever makes students."""
 
 import sys
 
 import click
+import psycopg
 from flask import Flask, current_app
 from voluptuous import Invalid
 
-from scheduler.errors import Conflict
-from scheduler.services.auth import create_admin
+from scheduler.errors import ApiError
+from scheduler.services.auth import create_admin, create_instructor_account
 from scheduler.validation import email, password
 from scheduler_common.db import transaction
 
@@ -19,8 +21,27 @@ def read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+def read_valid_password() -> str:
+    """Read a new password and check its rules, or stop with a clear message."""
+    try:
+        return password(read_password())
+    except Invalid as error:
+        raise click.ClickException(f"password: {error}") from None
+
+
+def create_account(create) -> dict:
+    """Run one account-creating service call in a transaction; refusals become clear errors."""
+    try:
+        with transaction() as conn:
+            return create(conn)
+    except ApiError as error:
+        raise click.ClickException(error.detail) from None
+    except psycopg.errors.UniqueViolation:  # lost a race with another command or request
+        raise click.ClickException("An account with this email already exists.") from None
+
+
 def register_auth_commands(app: Flask) -> None:
-    """Add `flask create-admin EMAIL` to the app's command line."""
+    """Add `flask create-admin EMAIL` and `flask create-instructor-account ID`."""
 
     @app.cli.command("create-admin")
     @click.argument("address")
@@ -30,13 +51,18 @@ def register_auth_commands(app: Flask) -> None:
             address = email(address)
         except Invalid as error:
             raise click.ClickException(f"email: {error}") from None
-        try:
-            secret = password(read_password())
-        except Invalid as error:
-            raise click.ClickException(f"password: {error}") from None
-        try:
-            with transaction() as conn:
-                user = create_admin(conn, address, secret, current_app.config["BCRYPT_ROUNDS"])
-        except Conflict as error:
-            raise click.ClickException(error.detail) from None
+        secret = read_valid_password()
+        rounds = current_app.config["BCRYPT_ROUNDS"]
+        user = create_account(lambda conn: create_admin(conn, address, secret, rounds))
         click.echo(f"Created admin {user['email']} (id {user['id']}).")
+
+    @app.cli.command("create-instructor-account")
+    @click.argument("instructor_id", type=click.IntRange(1))
+    def create_instructor_account_command(instructor_id: int) -> None:
+        """Give instructor INSTRUCTOR_ID a verified account (their email is the login)."""
+        secret = read_valid_password()
+        rounds = current_app.config["BCRYPT_ROUNDS"]
+        user = create_account(
+            lambda conn: create_instructor_account(conn, instructor_id, secret, rounds)
+        )
+        click.echo(f"Created instructor account {user['email']} (id {user['id']}).")

@@ -105,6 +105,7 @@ CONSTRAINT_MESSAGES = {
     "instructors_email_key": ("email", "An instructor with this email already exists."),
     "students_email_key": ("email", "A student with this email already exists."),
     "users_email_key": ("email", "An account with this email already exists."),
+    "users_instructor_id_key": ("instructor_id", "This instructor already has an account."),
     "rooms_name_key": ("name", "A room with this name already exists."),
     "enrollments_pkey": ("student_id", "The student is already enrolled in this section."),
     "sections_room_double_booked": (

@@ -76,6 +76,15 @@ def matching(pattern: re.Pattern, message: str, *, transform=str):
 email = All(text(254), matching(EMAIL_PATTERN, "Must be an email address."))
 term = matching(TERM_PATTERN, "Must look like 2027-spring (spring, summer, fall or winter).")
 clock_time = matching(TIME_PATTERN, "Must be a 24-hour time HH:MM, e.g. 09:00.")
+
+
+def query_term(value):
+    """A ?term= filter, taken exactly as given (query strings are not trimmed)."""
+    if not TERM_PATTERN.fullmatch(value):
+        raise Invalid("Must look like 2027-spring (spring, summer, fall or winter).")
+    return value
+
+
 course_code = matching(
     COURSE_CODE_PATTERN, "Must look like CS101: 2–6 letters, 3–4 digits.", transform=str.upper
 )
@@ -96,6 +105,7 @@ def password(value):
     # --8<-- [end:password]
 
 
+# --8<-- [start:given-password]
 def given_password(value):
     """A password offered at login: a non-empty string, exactly as typed (never trimmed:
     passwords are stored as chosen, spaces and all). Its length rules are for new ones."""
@@ -104,6 +114,7 @@ def given_password(value):
     if len(value) > 1024:
         raise Invalid("Must be at most 1024 characters.")
     return value
+    # --8<-- [end:given-password]
 
 
 # --8<-- [start:query-integer]

@@ -1,4 +1,4 @@
-"""Shared arrangement helpers for Unit 1's tests: create records through the API, check problems.
+"""Shared arrangement helpers for Unit 2's tests: create records through the API, check problems.
 
 Each `make_*` helper POSTs a valid body (unique by default; keyword overrides replace fields),
 asserts the 201 and returns the created object as JSON. `make_section` creates the course,
@@ -102,23 +102,25 @@ def make_section(client, **overrides) -> dict:
     return _post(client, "/api/v1/sections", section_body(client, **overrides))
 
 
-def assert_problem(response, status: int) -> dict:
+def assert_problem(response, status: int, *, errors: bool | None = None) -> dict:
     """Assert `response` is an RFC 9457 problem with `status`; return its JSON body.
 
     Checks the content type, exactly the keys type/title/status/detail (plus `errors` on
-    422, a map of field names to non-empty lists of messages), and that nothing leaks.
+    422, or wherever `errors=True`, as on a 400 for a bad query parameter: a map of field
+    names to non-empty lists of messages), and that nothing leaks.
     """
     assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
     assert response.mimetype == "application/problem+json"
     body = response.get_json()
     assert isinstance(body, dict)
-    expected_keys = PROBLEM_KEYS | {"errors"} if status == 422 else PROBLEM_KEYS
+    with_errors = status == 422 if errors is None else errors
+    expected_keys = PROBLEM_KEYS | {"errors"} if with_errors else PROBLEM_KEYS
     assert set(body) == expected_keys, body
     assert body["status"] == status
     assert isinstance(body["type"], str) and body["type"]
     assert isinstance(body["title"], str) and body["title"]
     assert isinstance(body["detail"], str)
-    if status == 422:
+    if with_errors:
         assert isinstance(body["errors"], dict) and body["errors"]
         for field, messages in body["errors"].items():
             assert isinstance(field, str)

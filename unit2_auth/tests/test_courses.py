@@ -102,9 +102,9 @@ def test_list_courses_with_offset_past_the_end_is_an_empty_page(client, db):
     ],
 )
 def test_list_courses_with_a_bad_paging_parameter_is_400_problem(client, query):
-    body = assert_problem(client.get(f"{COURSES}?{query}"), 400)
+    body = assert_problem(client.get(f"{COURSES}?{query}"), 400, errors=True)
 
-    assert query.split("=")[0] in body["detail"]
+    assert list(body["errors"]) == [query.split("=")[0]]
 
 
 # --- create -------------------------------------------------------------------------------
@@ -415,3 +415,11 @@ def test_delete_course_used_by_a_section_is_409_and_keeps_it(client, db):
     assert db_snapshot(db) == before
     assert fetch_row(db, "courses", course["id"]) == course
     assert client.get(f"{COURSES}/{course['id']}").status_code == 200
+
+
+def test_create_course_with_a_nul_character_is_422_and_changes_nothing(client, db):
+    response = client.post(COURSES, json=course_body(title="Intro\u0000duction"))
+
+    problem = assert_problem(response, 422)
+    assert problem["errors"] == {"title": ["Must not contain NUL characters."]}
+    assert count_rows(db, "courses") == 0

@@ -256,7 +256,7 @@ def test_roster_of_a_missing_section_is_404(client):
 def test_roster_bad_paging_is_400(client, query):
     section = make_section(client)
 
-    assert_problem(client.get(f"{enrollments_url(section['id'])}?{query}"), 400)
+    assert_problem(client.get(f"{enrollments_url(section['id'])}?{query}"), 400, errors=True)
 
 
 # --- drop --------------------------------------------------------------------------------

@@ -88,7 +88,7 @@ def test_list_instructors_with_offset_past_the_end_is_an_empty_page(client, db):
     "query", ["limit=0", "limit=101", "limit=x", "limit=-5", "offset=-1", "offset=one"]
 )
 def test_list_instructors_with_a_bad_paging_parameter_is_400_problem(client, query):
-    assert_problem(client.get(f"{INSTRUCTORS}?{query}"), 400)
+    assert_problem(client.get(f"{INSTRUCTORS}?{query}"), 400, errors=True)
 
 
 # --- create -------------------------------------------------------------------------------

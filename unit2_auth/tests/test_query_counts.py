@@ -1,5 +1,6 @@
 """No N+1: every list endpoint runs the same number of SQL statements for a page of 10 rows
-as for a page of 100 rows out of 1,000 (relations are JOINed, never fetched one by one)."""
+as for a page of 100 rows out of 1,000 (relations are JOINed, never fetched one by one).
+The requests carry an admin's token, so each also loads that user (one statement more)."""
 
 from collections.abc import Callable
 
@@ -165,4 +166,5 @@ def test_statement_count_does_not_grow_with_the_rows(client, db, sql_statements,
     many = statements_for(client, sql_statements, *case(db, 1000))
 
     assert len(many) == len(few), (few, many)
-    assert 1 <= len(few) <= 3, few
+    # Unit 1's three at most, plus loading the user of the token the request carries.
+    assert 1 <= len(few) <= 4, few

@@ -198,6 +198,7 @@ def test_section_get_embeds_relations_and_seats(conn):
         "days": ["MON", "WED"],
         "starts_at": "09:00",
         "ends_at": "10:15",
+        "notes": "",
         "course": {"id": course["id"], "code": course["code"], "title": "Algorithms"},
         "instructor": {"id": instructor["id"], "full_name": instructor["full_name"]},
         "room": {"id": room["id"], "name": room["name"]},
@@ -407,6 +408,20 @@ def test_enrolling_twice_violates_the_primary_key(conn):
         enrollments.create(conn, section["id"], student["id"])
 
     assert raised.value.diag.constraint_name == "enrollments_pkey"
+
+
+def test_credits_with_adds_the_section_to_the_students_credits_in_its_term(conn):
+    student = new_student(conn)
+    target = new_section(conn, course_id=new_course(conn, credits=3)["id"])
+    same_term = new_section(conn, course_id=new_course(conn, credits=4)["id"])
+    other_term = new_section(conn, course_id=new_course(conn, credits=5)["id"], term="2027-fall")
+    assert enrollments.credits_with(conn, target["id"], student["id"]) == 3
+
+    enrollments.create(conn, same_term["id"], student["id"])
+    enrollments.create(conn, other_term["id"], student["id"])
+    enrollments.create(conn, same_term["id"], new_student(conn)["id"])
+
+    assert enrollments.credits_with(conn, target["id"], student["id"]) == 3 + 4
 
 
 def test_roster_joins_students_in_enrollment_order_and_pages(conn):

@@ -86,7 +86,7 @@ def test_list_rooms_with_offset_past_the_end_is_an_empty_page(client, db):
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=ten", "offset=-1", "offset=x"])
 def test_list_rooms_with_a_bad_paging_parameter_is_400_problem(client, query):
-    assert_problem(client.get(f"{ROOMS}?{query}"), 400)
+    assert_problem(client.get(f"{ROOMS}?{query}"), 400, errors=True)
 
 
 # --- create -------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """/api/v1/sections: the embedded shape, filters, paging, validation, double-booking, and
-updates and deletes that must never break a room, a seat count or a student's timetable."""
+updates and deletes that must never break a room, a seat count or a student's timetable.
+Unit 2 adds free-text `notes` to a section. The requests are an admin's."""
 
 import pytest
 from helpers import (
@@ -19,7 +20,7 @@ def section_row(db, section_id: int) -> dict | None:
     """The section as stored, to check that a failed write changed nothing."""
     return db.execute(
         "SELECT id, course_id, instructor_id, room_id, term, capacity, days::text[] AS days,"
-        " starts_at, ends_at FROM sections WHERE id = %s",
+        " starts_at, ends_at, notes FROM sections WHERE id = %s",
         (section_id,),
     ).fetchone()
 
@@ -66,6 +67,7 @@ def test_create_returns_201_location_and_the_embedded_section(client):
         "days": ["MON", "WED"],
         "starts_at": "09:00",
         "ends_at": "10:15",
+        "notes": "",
         "course": {"id": course["id"], "code": course["code"], "title": "Databases"},
         "instructor": {"id": instructor["id"], "full_name": "Ada Lovelace"},
         "room": {"id": room["id"], "name": "Hall A"},
@@ -82,6 +84,19 @@ def test_times_are_served_as_hh_mm_and_days_keep_their_order(client):
 
     assert section["days"] == ["FRI", "TUE"]
     assert (section["starts_at"], section["ends_at"]) == ("08:05", "23:59")
+
+
+def test_create_with_notes_stores_them_trimmed(client, db):
+    section = make_section(client, notes="  Bring a laptop.  ")
+
+    assert section["notes"] == "Bring a laptop."
+    assert client.get(f"{SECTIONS}/{section['id']}").get_json() == section
+    assert section_row(db, section["id"])["notes"] == "Bring a laptop."
+
+
+@pytest.mark.parametrize("notes", ["", "   ", "x" * 2000])
+def test_notes_may_be_blank_or_2000_characters_long(client, notes):
+    assert make_section(client, notes=notes)["notes"] == notes.strip()
 
 
 def test_get_missing_section_is_404(client):
@@ -130,7 +145,7 @@ def test_paging_with_limit_and_offset(client):
     "query", ["limit=0", "limit=101", "limit=abc", "limit=", "limit=1.5", "offset=-1", "offset=x"]
 )
 def test_bad_paging_parameters_are_400(client, query):
-    assert_problem(client.get(f"{SECTIONS}?{query}"), 400)
+    assert_problem(client.get(f"{SECTIONS}?{query}"), 400, errors=True)
 
 
 @pytest.fixture
@@ -216,7 +231,7 @@ def test_filters_and_paging_together(client, catalog):
     ],
 )
 def test_bad_filter_values_are_400(client, query):
-    assert_problem(client.get(f"{SECTIONS}?{query}"), 400)
+    assert_problem(client.get(f"{SECTIONS}?{query}"), 400, errors=True)
 
 
 @pytest.mark.parametrize(
@@ -232,13 +247,13 @@ def test_bad_filter_values_are_400(client, query):
 def test_integer_parameters_must_be_ascii_digits(client, query):
     # str.isdigit() is true for "²" and "١", and int() refuses more than 4300 digits.
     make_section(client)
-    assert_problem(client.get(f"{SECTIONS}?{query}"), 400)
+    assert_problem(client.get(f"{SECTIONS}?{query}"), 400, errors=True)
 
 
 def test_term_filter_with_a_trailing_newline_is_400(client):
     # re.match with `$` would accept "2027-spring\n".
     make_section(client)
-    assert_problem(client.get(f"{SECTIONS}?term=2027-spring%0A"), 400)
+    assert_problem(client.get(f"{SECTIONS}?term=2027-spring%0A"), 400, errors=True)
 
 
 # --- create: validation ------------------------------------------------------------------
@@ -320,6 +335,14 @@ def test_invalid_term_is_422(client, db, term):
     problem = assert_problem(client.post(SECTIONS, json=section_body(client, term=term)), 422)
 
     assert set(problem["errors"]) == {"term"}
+    assert section_count(db) == 0
+
+
+@pytest.mark.parametrize("notes", [None, 5, ["Bring a laptop."], "x" * 2001])
+def test_invalid_notes_are_422(client, db, notes):
+    problem = assert_problem(client.post(SECTIONS, json=section_body(client, notes=notes)), 422)
+
+    assert set(problem["errors"]) == {"notes"}
     assert section_count(db) == 0
 
 
@@ -459,6 +482,17 @@ def test_patch_changes_only_the_given_fields(client, db):
     assert client.get(f"{SECTIONS}/{section['id']}").get_json() == response.get_json()
 
 
+def test_patch_notes_changes_only_the_notes(client, db):
+    section = make_section(client, notes="Old.")
+    before = section_row(db, section["id"])
+
+    response = client.patch(f"{SECTIONS}/{section['id']}", json={"notes": "Room 12 next week."})
+
+    assert response.status_code == 200
+    assert response.get_json() == {**section, "notes": "Room 12 next week."}
+    assert section_row(db, section["id"]) == {**before, "notes": "Room 12 next week."}
+
+
 def test_patch_moves_a_section_to_new_times_a_new_room_and_a_new_course(client):
     section = make_section(client)
     course = make_course(client)
@@ -510,6 +544,8 @@ def test_patch_missing_section_is_404(client):
         ({"days": []}, "days"),
         ({"starts_at": "24:00"}, "starts_at"),
         ({"term": "2027-autumn"}, "term"),
+        ({"notes": None}, "notes"),
+        ({"notes": "x" * 2001}, "notes"),
         ({"id": 5}, "id"),
     ],
 )

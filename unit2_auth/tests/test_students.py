@@ -1,6 +1,7 @@
 """/api/v1/students: list paging, create, read, partial update and delete; emails unique
 whatever their case; a student holding an enrollment cannot be deleted; every failed write
-shown to leave the database as it was."""
+shown to leave the database as it was. The requests are an admin's: since Unit 2, only an admin
+may list students or reach another student's record."""
 
 from urllib.parse import urlsplit
 
@@ -89,7 +90,7 @@ def test_list_students_with_offset_past_the_end_is_an_empty_page(client, db):
     "query", ["limit=0", "limit=101", "limit=x", "limit=-5", "offset=-1", "offset=one"]
 )
 def test_list_students_with_a_bad_paging_parameter_is_400_problem(client, query):
-    assert_problem(client.get(f"{STUDENTS}?{query}"), 400)
+    assert_problem(client.get(f"{STUDENTS}?{query}"), 400, errors=True)
 
 
 # --- create -------------------------------------------------------------------------------
@@ -361,3 +362,38 @@ def test_delete_student_after_dropping_their_enrollment_is_204(client, db):
 
     assert client.delete(f"{STUDENTS}/{student['id']}").status_code == 204
     assert fetch_row(db, "students", student["id"]) is None
+
+
+# --- Unit 2: the email is also the login ----------------------------------------------------
+
+
+def test_a_student_may_rename_themselves_but_not_change_their_email(make_user, client_for, db):
+    user = make_user("student")
+    student = client_for(user)
+    url = f"{STUDENTS}/{user['student_id']}"
+
+    assert student.patch(url, json={"full_name": "New Name"}).status_code == 200
+    refused = student.patch(url, json={"email": "elsewhere@example.edu"})
+
+    assert_problem(refused, 403)
+    assert fetch_row(db, "students", user["student_id"])["email"] == user["email"]
+
+
+def test_an_admins_email_change_moves_the_login_too(client, anonymous_client, make_user, db):
+    user = make_user("student")
+
+    response = client.patch(f"{STUDENTS}/{user['student_id']}", json={"email": "moved@example.edu"})
+
+    assert response.status_code == 200
+    login = db.execute("SELECT email FROM users WHERE id = %s", (user["id"],)).fetchone()
+    assert login["email"] == "moved@example.edu"
+
+
+def test_deleting_a_student_deletes_their_account(client, make_user, db):
+    user = make_user("student")
+
+    assert client.delete(f"{STUDENTS}/{user['student_id']}").status_code == 204
+    assert (
+        db.execute("SELECT count(*) AS n FROM users WHERE id = %s", (user["id"],)).fetchone()["n"]
+        == 0
+    )

@@ -14,9 +14,11 @@ CREATE TABLE users (
     role          text NOT NULL CONSTRAINT users_role_valid
                   CHECK (role IN ('admin', 'instructor', 'student')),
     is_verified   boolean NOT NULL DEFAULT false,
-    student_id    bigint CONSTRAINT users_student_id_fkey REFERENCES students (id)
+    -- An account goes with the person: deleting the student or instructor deletes it.
+    student_id    bigint CONSTRAINT users_student_id_fkey REFERENCES students (id) ON DELETE CASCADE
                   CONSTRAINT users_student_id_key UNIQUE,
     instructor_id bigint CONSTRAINT users_instructor_id_fkey REFERENCES instructors (id)
+                  ON DELETE CASCADE
                   CONSTRAINT users_instructor_id_key UNIQUE,
     created_at    timestamptz NOT NULL DEFAULT now(),
     -- A student user is linked to its student row, an instructor to its instructor row;

@@ -40,6 +40,11 @@ def create(conn: Connection, fields: dict) -> dict:
     ).fetchone()
 
 
+def change_student_email(conn: Connection, student_id: int, email: str) -> None:
+    """Move the login of the student's account (if they have one) to a new email."""
+    conn.execute("UPDATE users SET email = %s WHERE student_id = %s", (email, student_id))
+
+
 def mark_verified(conn: Connection, user_id: int) -> dict:
     """Record that the user proved they own their email address; return the user."""
     return conn.execute(

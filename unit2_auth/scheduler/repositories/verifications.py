@@ -14,6 +14,15 @@ def create(conn: Connection, user_id: int, token_hash: str, lifetime: timedelta)
     )
 
 
+def count_recent(conn: Connection, user_id: int, window: timedelta) -> int:
+    """Count the tokens made for the user within `window` (each was one mail)."""
+    return conn.execute(
+        "SELECT count(*) AS made FROM email_verifications"
+        " WHERE user_id = %s AND created_at > now() - %s",
+        (user_id, window),
+    ).fetchone()["made"]
+
+
 def use(conn: Connection, token_hash: str) -> int | None:
     """Spend a token that is unused and unexpired, in one statement; return its user's id.
 

@@ -15,6 +15,7 @@ from scheduler.validation import (
     clock_time,
     integer,
     query_integer,
+    query_term,
     reference,
     term,
     text,
@@ -44,7 +45,7 @@ create_schema, patch_schema = body_schemas(
 # --8<-- [start:list-filters]
 LIST_QUERY = {
     **PAGE_QUERY,
-    Optional("term"): term,
+    Optional("term"): query_term,
     Optional("course_id"): query_integer(1, MAX_ID),
     Optional("instructor_id"): query_integer(1, MAX_ID),
     Optional("room_id"): query_integer(1, MAX_ID),

@@ -7,6 +7,7 @@ from scheduler.errors import NotFound
 from scheduler.http import created, json_body, page
 from scheduler.repositories import sections
 from scheduler.repositories.students import students
+from scheduler.services import students as student_rules
 from scheduler.services.access import ensure_student_or_admin
 from scheduler.validation import body_schemas, email, page_params, text, validate
 from scheduler_common.db import transaction
@@ -57,14 +58,11 @@ def get_student(student_id: int):
 @bp.patch("/<id:student_id>")
 @authenticated
 def update_student(student_id: int):
-    """Change some of a student's fields (their own, or anyone's for an admin)."""
+    """Change a student's name (their own), or any field (an admin)."""
     ensure_student_or_admin(current_identity(), student_id)
     fields = validate(patch_schema, json_body())
     with transaction() as conn:
-        student = students.update(conn, student_id, fields)
-    if student is None:
-        raise not_found(student_id)
-    return student
+        return student_rules.update_student(conn, current_identity(), student_id, fields)
     # --8<-- [end:own-record]
 
 

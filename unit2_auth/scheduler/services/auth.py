@@ -8,8 +8,9 @@ from functools import cache
 
 from psycopg import Connection
 
-from scheduler.errors import Conflict, TooManyRequests, ValidationFailed
+from scheduler.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
 from scheduler.repositories import failed_logins, outbox, refresh_tokens, users, verifications
+from scheduler.repositories.instructors import instructors
 from scheduler.repositories.students import students
 from scheduler.security import (
     create_access_token,
@@ -18,6 +19,8 @@ from scheduler.security import (
     new_opaque_token,
     password_matches,
 )
+
+MAX_MAILS_PER_HOUR = 5  # verification mails per account; more would let anyone spam it
 
 
 @dataclass(frozen=True)
@@ -108,9 +111,12 @@ def verify_email(conn: Connection, token: str) -> dict:
 
 
 def resend_verification(conn: Connection, email: str, settings: AuthSettings) -> None:
-    """Mail a fresh token to an unverified account; say nothing about other addresses."""
+    """Mail a fresh token to an unverified account, a few times an hour at most; say nothing
+    about other addresses (or about the limit, which would tell the same)."""
     user = users.get_by_email(conn, email)
-    if user is not None and not user["is_verified"]:
+    if user is None or user["is_verified"]:
+        return
+    if verifications.count_recent(conn, user["id"], timedelta(hours=1)) < MAX_MAILS_PER_HOUR:
         send_verification(conn, user, settings)
     # --8<-- [end:verify]
 
@@ -196,7 +202,32 @@ def logout(conn: Connection, refresh_token: str) -> None:
 
 # --8<-- [start:create-admin]
 def create_admin(conn: Connection, email: str, password: str, rounds: int) -> dict:
-    """Create a verified admin user (the command line's `create-admin`)."""
+    """Create a verified admin account (the command line's `create-admin`)."""
+    return create_staff_account(conn, email, password, rounds, role="admin")
+
+
+def create_instructor_account(
+    conn: Connection, instructor_id: int, password: str, rounds: int
+) -> dict:
+    """Give an instructor a verified account that logs in with their email address."""
+    instructor = instructors.get(conn, instructor_id)
+    if instructor is None:
+        raise NotFound(f"No instructor with id {instructor_id}.")
+    return create_staff_account(
+        conn, instructor["email"], password, rounds, role="instructor", instructor_id=instructor_id
+    )
+
+
+def create_staff_account(
+    conn: Connection,
+    email: str,
+    password: str,
+    rounds: int,
+    *,
+    role: str,
+    instructor_id: int | None = None,
+) -> dict:
+    """Create a verified admin or instructor account (staff never register themselves)."""
     if users.get_by_email(conn, email) is not None:
         raise Conflict("An account with this email already exists.")
     return users.create(
@@ -204,10 +235,10 @@ def create_admin(conn: Connection, email: str, password: str, rounds: int) -> di
         {
             "email": email,
             "password_hash": hash_password(password, rounds),
-            "role": "admin",
+            "role": role,
             "is_verified": True,
             "student_id": None,
-            "instructor_id": None,
+            "instructor_id": instructor_id,
         },
     )
     # --8<-- [end:create-admin]
