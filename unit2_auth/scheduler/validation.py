@@ -78,11 +78,13 @@ term = matching(TERM_PATTERN, "Must look like 2027-spring (spring, summer, fall 
 clock_time = matching(TIME_PATTERN, "Must be a 24-hour time HH:MM, e.g. 09:00.")
 
 
+# --8<-- [start:query-term]
 def query_term(value):
     """A ?term= filter, taken exactly as given (query strings are not trimmed)."""
     if not TERM_PATTERN.fullmatch(value):
         raise Invalid("Must look like 2027-spring (spring, summer, fall or winter).")
     return value
+    # --8<-- [end:query-term]
 
 
 course_code = matching(

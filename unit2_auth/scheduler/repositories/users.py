@@ -20,6 +20,11 @@ def get_by_email(conn: Connection, email: str) -> dict | None:
     ).fetchone()
 
 
+def lock(conn: Connection, user_id: int) -> None:
+    """Hold the user's row until the transaction ends, to serialize work on the account."""
+    conn.execute("SELECT 1 FROM users WHERE id = %s FOR UPDATE", (user_id,))
+
+
 def credentials(conn: Connection, email: str) -> dict | None:
     """Return the id and password hash for an email, for checking a login, or None."""
     return conn.execute(
@@ -43,6 +48,11 @@ def create(conn: Connection, fields: dict) -> dict:
 def change_student_email(conn: Connection, student_id: int, email: str) -> None:
     """Move the login of the student's account (if they have one) to a new email."""
     conn.execute("UPDATE users SET email = %s WHERE student_id = %s", (email, student_id))
+
+
+def change_instructor_email(conn: Connection, instructor_id: int, email: str) -> None:
+    """Move the login of the instructor's account (if they have one) to a new email."""
+    conn.execute("UPDATE users SET email = %s WHERE instructor_id = %s", (email, instructor_id))
 
 
 def mark_verified(conn: Connection, user_id: int) -> dict:

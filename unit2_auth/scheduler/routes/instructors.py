@@ -6,6 +6,7 @@ from scheduler.auth import role_required
 from scheduler.errors import NotFound
 from scheduler.http import created, json_body, page
 from scheduler.repositories.instructors import instructors
+from scheduler.services import people
 from scheduler.validation import body_schemas, email, page_params, text, validate
 from scheduler_common.db import transaction
 
@@ -51,13 +52,10 @@ def get_instructor(instructor_id: int):
 @bp.patch("/<id:instructor_id>")
 @role_required("admin")
 def update_instructor(instructor_id: int):
-    """Change some of an instructor's fields."""
+    """Change some of an instructor's fields (their login follows their email)."""
     fields = validate(patch_schema, json_body())
     with transaction() as conn:
-        instructor = instructors.update(conn, instructor_id, fields)
-    if instructor is None:
-        raise not_found(instructor_id)
-    return instructor
+        return people.update_instructor(conn, instructor_id, fields)
 
 
 @bp.delete("/<id:instructor_id>")

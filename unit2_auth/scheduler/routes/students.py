@@ -7,7 +7,7 @@ from scheduler.errors import NotFound
 from scheduler.http import created, json_body, page
 from scheduler.repositories import sections
 from scheduler.repositories.students import students
-from scheduler.services import students as student_rules
+from scheduler.services import people
 from scheduler.services.access import ensure_student_or_admin
 from scheduler.validation import body_schemas, email, page_params, text, validate
 from scheduler_common.db import transaction
@@ -62,7 +62,7 @@ def update_student(student_id: int):
     ensure_student_or_admin(current_identity(), student_id)
     fields = validate(patch_schema, json_body())
     with transaction() as conn:
-        return student_rules.update_student(conn, current_identity(), student_id, fields)
+        return people.update_student(conn, current_identity(), student_id, fields)
     # --8<-- [end:own-record]
 
 

@@ -20,7 +20,9 @@ from scheduler.security import (
     password_matches,
 )
 
+# --8<-- [start:mail-limit]
 MAX_MAILS_PER_HOUR = 5  # verification mails per account; more would let anyone spam it
+# --8<-- [end:mail-limit]
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ def resend_verification(conn: Connection, email: str, settings: AuthSettings) ->
     user = users.get_by_email(conn, email)
     if user is None or user["is_verified"]:
         return
+    users.lock(conn, user["id"])  # concurrent resends count one after another
     if verifications.count_recent(conn, user["id"], timedelta(hours=1)) < MAX_MAILS_PER_HOUR:
         send_verification(conn, user, settings)
     # --8<-- [end:verify]

@@ -1,10 +1,11 @@
-"""Student records: a student changes their name; their email is also their login."""
+"""Student and instructor records: a person's email is also their account's login."""
 
 from psycopg import Connection
 
 from scheduler.auth import Identity
 from scheduler.errors import Forbidden, NotFound
 from scheduler.repositories import users
+from scheduler.repositories.instructors import instructors
 from scheduler.repositories.students import students
 from scheduler.services.access import ensure_student_or_admin
 
@@ -21,3 +22,13 @@ def update_student(conn: Connection, actor: Identity, student_id: int, fields: d
     if "email" in fields:
         users.change_student_email(conn, student_id, fields["email"])
     return student
+
+
+def update_instructor(conn: Connection, instructor_id: int, fields: dict) -> dict:
+    """Change an instructor record (admins); a new email moves the account's login with it."""
+    instructor = instructors.update(conn, instructor_id, fields)
+    if instructor is None:
+        raise NotFound(f"No instructor with id {instructor_id}.")
+    if "email" in fields:
+        users.change_instructor_email(conn, instructor_id, fields["email"])
+    return instructor
