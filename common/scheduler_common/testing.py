@@ -69,7 +69,6 @@ def template_database(postgresql_server, schema_parts: tuple[str, ...]) -> Itera
         dbname=TEMPLATE_DBNAME,
         as_template=True,
     )
-    janitor.drop()
     with janitor:
         with psycopg.connect(conninfo(postgresql_server, TEMPLATE_DBNAME)) as conn:
             apply_schema(conn, schema_parts)
