@@ -7,6 +7,7 @@ from datetime import datetime, time
 
 import psycopg
 import pytest
+from helpers import SECTION_DEFAULTS
 from psycopg.rows import dict_row
 
 from scheduler.repositories import enrollments, rooms, sections
@@ -49,14 +50,7 @@ def new_student(conn) -> dict:
 def new_section(conn, **fields) -> dict:
     """Insert a section row (MON/WED 09:00–10:15, 2027-spring, capacity 10 unless given),
     with a new course, instructor and room unless their ids are given."""
-    row = {
-        "term": "2027-spring",
-        "capacity": 10,
-        "days": ["MON", "WED"],
-        "starts_at": "09:00",
-        "ends_at": "10:15",
-        **fields,
-    }
+    row = {**SECTION_DEFAULTS, **fields}
     if "course_id" not in row:
         row["course_id"] = new_course(conn)["id"]
     if "instructor_id" not in row:
