@@ -1,7 +1,7 @@
 """Access tokens at GET /api/v1/auth/me (missing → 401 `Bearer`; malformed, expired, not yet
-valid, forged, re-algorithmed, tampered, incomplete or orphaned → 401 `invalid_token`), and
-refresh tokens: rotated on every use, a reused one revoking its whole family, logout revoking
-the family, and only SHA-256 hashes ever stored."""
+valid, forged, re-algorithmed, tampered, incomplete or orphaned → 401 `invalid_token`) and on
+public reads (a bad one is a 401 there too), and refresh tokens: rotated on every use, a reused
+one revoking its whole family, logout revoking the family, and only SHA-256 hashes ever stored."""
 
 import hashlib
 import json
@@ -248,6 +248,45 @@ def test_verification_shows_at_once_on_an_existing_token(anonymous_client, db, m
     db.execute("UPDATE users SET is_verified = true WHERE id = %s", (account["id"],))
 
     assert me(anonymous_client, f"Bearer {token}").get_json()["is_verified"] is True
+
+
+# --- a token presented on a public route --------------------------------------------------
+
+PUBLIC_READS = ["/api/v1/courses", "/api/v1/instructors", "/api/v1/rooms", "/api/v1/sections"]
+
+
+@pytest.mark.parametrize("path", PUBLIC_READS)
+def test_a_garbage_token_on_a_public_read_is_401_invalid_token(anonymous_client, path):
+    response = anonymous_client.get(path, headers={"Authorization": "Bearer garbage"})
+
+    assert_invalid_token(response)
+
+
+@pytest.mark.parametrize("path", PUBLIC_READS)
+def test_an_expired_token_on_a_public_read_is_401_invalid_token(anonymous_client, user, path):
+    expired = token_for(user, lifetime=timedelta(seconds=-1))
+
+    response = anonymous_client.get(path, headers={"Authorization": f"Bearer {expired}"})
+
+    assert_invalid_token(response)
+
+
+def test_a_forged_token_on_a_public_read_is_401_invalid_token(anonymous_client, user):
+    forged = forge(claims_for(user), key=OTHER_KEY)
+
+    response = anonymous_client.get(PUBLIC_READS[0], headers={"Authorization": f"Bearer {forged}"})
+
+    assert_invalid_token(response)
+
+
+def test_a_valid_token_or_none_on_a_public_read_is_200(anonymous_client, user):
+    with_token = anonymous_client.get(
+        PUBLIC_READS[0], headers={"Authorization": f"Bearer {token_for(user)}"}
+    )
+    without = anonymous_client.get(PUBLIC_READS[0])
+
+    assert with_token.status_code == without.status_code == 200
+    assert with_token.get_json() == without.get_json()
 
 
 # --- POST /auth/refresh -------------------------------------------------------------------
