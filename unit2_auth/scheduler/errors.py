@@ -32,9 +32,10 @@ logger = logging.getLogger(__name__)
 class BadRequest(Exception):
     """The request itself is malformed (body, query parameter): HTTP's concern, no rule's."""
 
-    def __init__(self, detail: str):
+    def __init__(self, detail: str, errors: dict[str, list[str]] | None = None):
         super().__init__(detail)
         self.detail = detail
+        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,8 @@ PROBLEMS: dict[type[Exception], Problem] = {
 def error_response(error: DomainError | BadRequest) -> Response:
     """Answer a domain (or bad-request) error with its problem+json and headers."""
     kind = PROBLEMS[type(error)]
-    response = problem(
-        kind.status, kind.title, error.detail, kind.slug, getattr(error, "errors", None)
-    )
+    errors = error.errors if isinstance(error, BadRequest | ValidationFailed) else None
+    response = problem(kind.status, kind.title, error.detail, kind.slug, errors)
     response.headers.update(kind.headers)
     if isinstance(error, TooManyRequests):
         response.headers["Retry-After"] = str(error.retry_after)
