@@ -34,12 +34,14 @@ class ValidationFailed(DomainError):
         self.errors = errors
 
 
+# --8<-- [start:too-many-requests]
 class TooManyRequests(DomainError):
     """Throttled; `retry_after` says how many seconds to wait."""
 
     def __init__(self, detail: str, *, retry_after: int):
         super().__init__(detail)
         self.retry_after = retry_after
+        # --8<-- [end:too-many-requests]
         # --8<-- [end:domain-errors]
 
 
