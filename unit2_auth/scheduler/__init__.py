@@ -9,6 +9,7 @@ from scheduler.auth import check_presented_token
 from scheduler.cli import register_auth_commands
 from scheduler.config import load_config
 from scheduler.errors import register_error_handlers
+from scheduler.extensions import init_dummy_hash
 from scheduler.http import IdConverter
 from scheduler.routes import register_blueprints
 from scheduler_common.cli import register_commands
@@ -31,13 +32,15 @@ class IsoJSONProvider(DefaultJSONProvider):
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: settings, database pool, error handlers, blueprints and CLI commands."""
+    """Build the app: settings, database pool, the login's dummy hash, error handlers,
+    blueprints and CLI commands."""
     app = Flask(__name__)
     app.config.update(load_config(test_config))
     app.json = IsoJSONProvider(app)
     app.url_map.converters["id"] = IdConverter
     app.url_map.strict_slashes = False
     init_pool(app)
+    init_dummy_hash(app)
     register_error_handlers(app)
     app.before_request(check_presented_token)
     register_blueprints(app)

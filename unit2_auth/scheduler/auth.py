@@ -1,33 +1,18 @@
-"""Who is calling: the identity behind a Bearer token, and decorators that require one."""
+"""The Flask edge of authentication: read the Bearer token, build the caller's `Identity`
+once per request, and decorators for who may call an endpoint at all."""
 
-from dataclasses import dataclass
 from functools import wraps
 
 from flask import current_app, g, request
 
-from scheduler.errors import Forbidden, Unauthorized
-from scheduler.repositories import users
+from scheduler.extensions import database
+from scheduler.identity import Identity
 from scheduler.security import InvalidToken, decode_access_token
-from scheduler_common.db import transaction
+from scheduler.services import auth as auth_service
+from scheduler.services.errors import Forbidden, NotAuthenticated, TokenRejected
 
 
 # --8<-- [start:identity]
-@dataclass(frozen=True)
-class Identity:
-    """The authenticated user, as the database knows them right now."""
-
-    user_id: int
-    role: str
-    is_verified: bool
-    student_id: int | None
-    instructor_id: int | None
-
-    @property
-    def is_admin(self) -> bool:
-        """Admins may act for anyone."""
-        return self.role == "admin"
-
-
 def bearer_token() -> str | None:
     """Return the token of an `Authorization: Bearer …` header, None when there is no header."""
     header = request.headers.get("Authorization")
@@ -35,7 +20,7 @@ def bearer_token() -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("The Authorization header must be 'Bearer <token>'.", invalid=True)
+        raise TokenRejected("The Authorization header must be 'Bearer <token>'.")
     return token.strip()
 
 
@@ -63,20 +48,8 @@ def load_identity() -> Identity | None:
         claims = decode_access_token(token, current_app.config["SECRET_KEY"])
         user_id = int(claims["sub"])
     except (InvalidToken, ValueError):
-        raise Unauthorized("The access token is invalid or expired.", invalid=True) from None
-    with transaction() as conn:
-        user = users.get(conn, user_id)
-    if user is None:
-        raise Unauthorized("The access token's user no longer exists.", invalid=True)
-    # Role and verification come from the database, not the token: a change takes effect
-    # at once instead of when the token expires.
-    return Identity(
-        user_id=user["id"],
-        role=user["role"],
-        is_verified=user["is_verified"],
-        student_id=user["student_id"],
-        instructor_id=user["instructor_id"],
-    )
+        raise TokenRejected("The access token is invalid or expired.") from None
+    return auth_service.identity_of(database(), user_id)
     # --8<-- [end:identity]
 
 
@@ -87,7 +60,7 @@ def authenticated(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if current_identity() is None:
-            raise Unauthorized("Log in and send the access token as 'Authorization: Bearer'.")
+            raise NotAuthenticated("Log in and send the access token as 'Authorization: Bearer'.")
         return view(*args, **kwargs)
 
     return wrapper

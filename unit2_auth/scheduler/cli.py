@@ -8,10 +8,10 @@ import psycopg
 from flask import Flask, current_app
 from voluptuous import Invalid
 
-from scheduler.errors import ApiError
+from scheduler.extensions import database
 from scheduler.services.auth import create_admin, create_instructor_account
+from scheduler.services.errors import DomainError
 from scheduler.validation import email, password
-from scheduler_common.db import transaction
 
 
 def read_password() -> str:
@@ -30,11 +30,11 @@ def read_valid_password() -> str:
 
 
 def create_account(create) -> dict:
-    """Run one account-creating service call in a transaction; refusals become clear errors."""
+    """Run one account-creating service call on the app's database; refusals become clear
+    errors."""
     try:
-        with transaction() as conn:
-            return create(conn)
-    except ApiError as error:
+        return create(database())
+    except DomainError as error:
         raise click.ClickException(error.detail) from None
     except psycopg.errors.UniqueViolation:  # lost a race with another command or request
         raise click.ClickException("An account with this email already exists.") from None
@@ -53,7 +53,7 @@ def register_auth_commands(app: Flask) -> None:
             raise click.ClickException(f"email: {error}") from None
         secret = read_valid_password()
         rounds = current_app.config["BCRYPT_ROUNDS"]
-        user = create_account(lambda conn: create_admin(conn, address, secret, rounds))
+        user = create_account(lambda db: create_admin(db, address, secret, rounds))
         click.echo(f"Created admin {user['email']} (id {user['id']}).")
 
     @app.cli.command("create-instructor-account")
@@ -63,6 +63,6 @@ def register_auth_commands(app: Flask) -> None:
         secret = read_valid_password()
         rounds = current_app.config["BCRYPT_ROUNDS"]
         user = create_account(
-            lambda conn: create_instructor_account(conn, instructor_id, secret, rounds)
+            lambda db: create_instructor_account(db, instructor_id, secret, rounds)
         )
         click.echo(f"Created instructor account {user['email']} (id {user['id']}).")

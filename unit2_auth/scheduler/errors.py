@@ -1,7 +1,9 @@
-"""One error shape everywhere: RFC 9457 problem details for ours, HTTP's and the database's."""
+"""One error shape everywhere: RFC 9457 problem details for the domain's errors, HTTP's and
+the database's. Services raise domain errors; only this module knows their HTTP status."""
 
 import logging
 import uuid
+from dataclasses import dataclass, field
 
 import psycopg
 from flask import Flask, Response, jsonify
@@ -9,92 +11,71 @@ from psycopg import errors as pg_errors
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from scheduler.services.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidCredentials,
+    NotAuthenticated,
+    NotFound,
+    TokenRejected,
+    TooManyRequests,
+    ValidationFailed,
+)
+
 PROBLEM_BASE = "https://course-scheduler.example/problems/"
 
 logger = logging.getLogger(__name__)
 
 
 # --8<-- [start:classes]
-class ApiError(Exception):
-    """A failure the client should hear about; subclasses fix its status and title."""
-
-    status = 400
-    title = "Bad Request"
-    slug = "bad-request"
+class BadRequest(Exception):
+    """The request itself is malformed (body, query parameter): HTTP's concern, no rule's."""
 
     def __init__(self, detail: str, errors: dict[str, list[str]] | None = None):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
 
-    # --8<-- [start:error-headers]
-    def headers(self) -> dict[str, str]:
-        """Extra response headers this error calls for."""
-        return {}
-        # --8<-- [end:error-headers]
+
+@dataclass(frozen=True)
+class Problem:
+    """How one kind of error answers: its status, title, type slug and fixed headers."""
+
+    status: int
+    title: str
+    slug: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
-class BadRequest(ApiError):
-    """The request itself is malformed (body, query parameter)."""
+# Every error a client may hear about, and its answer: the one place that knows HTTP statuses.
+PROBLEMS: dict[type[Exception], Problem] = {
+    BadRequest: Problem(400, "Bad Request", "bad-request"),
+    # RFC 6750: say which scheme to use, and whether the token presented was bad.
+    NotAuthenticated: Problem(401, "Unauthorized", "unauthorized", {"WWW-Authenticate": "Bearer"}),
+    InvalidCredentials: Problem(
+        401, "Unauthorized", "unauthorized", {"WWW-Authenticate": "Bearer"}
+    ),
+    TokenRejected: Problem(
+        401, "Unauthorized", "unauthorized", {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    ),
+    Forbidden: Problem(403, "Forbidden", "forbidden"),
+    NotFound: Problem(404, "Not Found", "not-found"),
+    Conflict: Problem(409, "Conflict", "conflict"),
+    ValidationFailed: Problem(422, "Validation Failed", "validation-failed"),
+    TooManyRequests: Problem(429, "Too Many Requests", "too-many-requests"),
+}
 
 
-# --8<-- [start:auth-errors]
-class Unauthorized(ApiError):
-    """No valid credentials: missing, malformed, expired or forged token; wrong password."""
-
-    status, title, slug = 401, "Unauthorized", "unauthorized"
-
-    def __init__(self, detail: str, *, invalid: bool = False):
-        super().__init__(detail)
-        self.invalid = invalid
-
-    def headers(self) -> dict[str, str]:
-        """Tell the client which scheme to use (RFC 6750), and whether its token was bad."""
-        if self.invalid:
-            return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-        return {"WWW-Authenticate": "Bearer"}
-
-
-class Forbidden(ApiError):
-    """Authenticated, but not allowed: role, ownership or an unverified account."""
-
-    status, title, slug = 403, "Forbidden", "forbidden"
-    # --8<-- [end:auth-errors]
-
-
-class NotFound(ApiError):
-    """No such resource."""
-
-    status, title, slug = 404, "Not Found", "not-found"
-
-
-class Conflict(ApiError):
-    """The request contradicts the current state (duplicates, references, full sections)."""
-
-    status, title, slug = 409, "Conflict", "conflict"
-
-
-class ValidationFailed(ApiError):
-    """Well-formed JSON whose fields break the rules; `errors` names each field."""
-
-    status, title, slug = 422, "Validation Failed", "validation-failed"
-
-
-# --8<-- [start:too-many-requests]
-class TooManyRequests(ApiError):
-    """Throttled; `retry_after` says how many seconds to wait."""
-
-    status, title, slug = 429, "Too Many Requests", "too-many-requests"
-
-    def __init__(self, detail: str, *, retry_after: int):
-        super().__init__(detail)
-        self.retry_after = retry_after
-
-    def headers(self) -> dict[str, str]:
-        """Say when to try again."""
-        return {"Retry-After": str(self.retry_after)}
-        # --8<-- [end:too-many-requests]
-
+def error_response(error: DomainError | BadRequest) -> Response:
+    """Answer a domain (or bad-request) error with its problem+json and headers."""
+    kind = PROBLEMS[type(error)]
+    errors = error.errors if isinstance(error, BadRequest | ValidationFailed) else None
+    response = problem(kind.status, kind.title, error.detail, kind.slug, errors)
+    response.headers.update(kind.headers)
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
     # --8<-- [end:classes]
 
 
@@ -140,7 +121,7 @@ def problem(status: int, title: str, detail: str, slug: str, errors: dict | None
 
 
 # --8<-- [start:database-errors]
-def database_error_to_api_error(error: psycopg.Error) -> ApiError | None:
+def database_error_to_api_error(error: psycopg.Error) -> DomainError | None:
     """Translate a constraint violation into the client error it means, if it is one."""
     diag = error.diag
     field, message = CONSTRAINT_MESSAGES.get(diag.constraint_name or "", (None, None))
@@ -164,11 +145,10 @@ def database_error_to_api_error(error: psycopg.Error) -> ApiError | None:
 def register_error_handlers(app: Flask) -> None:
     """Answer every error with a problem+json body and no internals."""
 
-    @app.errorhandler(ApiError)
-    def handle_api_error(error: ApiError) -> Response:
-        response = problem(error.status, error.title, error.detail, error.slug, error.errors)
-        response.headers.update(error.headers())
-        return response
+    @app.errorhandler(DomainError)
+    @app.errorhandler(BadRequest)
+    def handle_api_error(error: DomainError | BadRequest) -> Response:
+        return error_response(error)
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException) -> Response:

@@ -10,6 +10,7 @@ import pytest
 from conftest import TEST_PASSWORD, TEST_SECRET_KEY
 from helpers import assert_problem
 
+from scheduler.extensions import DUMMY_HASH_EXTENSION
 from scheduler.services import auth as auth_service
 from scheduler_common.db import close_pool
 
@@ -78,6 +79,9 @@ def test_login_with_the_right_password_returns_bearer_tokens(anonymous_client, u
     assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token"}
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 15 * 60
+    # Tokens are credentials: no cache may keep them.
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Pragma"] == "no-cache"
     assert isinstance(body["refresh_token"], str) and len(body["refresh_token"]) >= 43
     assert body["refresh_token"] != body["access_token"]
 
@@ -495,3 +499,28 @@ def test_client_throttling_is_shared_by_separate_app_instances(
             close_pool(instance)
 
     assert_problem(response, 429)
+
+
+def test_the_dummy_hash_is_made_when_the_app_starts_not_at_the_first_login(
+    app_factory, database_url, monkeypatch, password_checks
+):
+    hashes_made = []
+    real = auth_service.hash_password
+
+    def counting_hash(password: str, rounds: int) -> str:
+        hashes_made.append(rounds)
+        return real(password, rounds)
+
+    monkeypatch.setattr(auth_service, "hash_password", counting_hash)
+    app = app_factory({"TESTING": True, "DATABASE_URL": database_url})
+    try:
+        assert hashes_made == [4]  # at start-up, at the app's cost
+        dummy = app.extensions[DUMMY_HASH_EXTENSION]
+
+        response = login(app.test_client(), "nobody@example.edu", WRONG)
+
+        assert response.status_code == 401
+        assert hashes_made == [4]  # the first unknown-email login made no hash of its own
+        assert password_checks == [(WRONG, dummy)]
+    finally:
+        close_pool(app)

@@ -7,6 +7,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
+import bcrypt
 import jwt
 import pytest
 from conftest import TEST_SECRET_KEY
@@ -16,8 +17,6 @@ from voluptuous import Invalid
 from scheduler import validation
 from scheduler.security import (
     ALGORITHM,
-    MAX_PASSWORD_BYTES,
-    MIN_PASSWORD_BYTES,
     InvalidToken,
     create_access_token,
     decode_access_token,
@@ -54,8 +53,12 @@ def test_hash_password_returns_a_bcrypt_hash_with_the_given_cost():
     assert re.fullmatch(r"\$2b\$04\$[./A-Za-z0-9]{53}", hashed)
 
 
-def test_hash_password_never_contains_the_password():
-    assert "correct horse battery" not in hash_password("correct horse battery", ROUNDS)
+def test_the_stored_hash_verifies_its_password_and_not_a_neighbour():
+    hashed = hash_password("correct horse battery", ROUNDS)
+
+    assert bcrypt.checkpw(b"correct horse battery", hashed.encode())
+    for neighbour in (b"correct horse batterz", b"correct horse batter", b"correct horse battery "):
+        assert not bcrypt.checkpw(neighbour, hashed.encode())
 
 
 def test_hash_password_salts_every_hash():
@@ -100,8 +103,17 @@ def test_hash_password_itself_refuses_more_than_72_bytes():
         hash_password("x" * 73, ROUNDS)
 
 
-def test_password_limits_are_8_and_72_bytes():
-    assert (MIN_PASSWORD_BYTES, MAX_PASSWORD_BYTES) == (8, 72)
+@pytest.mark.parametrize(("size", "accepted"), [(7, False), (8, True), (72, True), (73, False)])
+def test_a_password_is_accepted_from_8_to_72_bytes_and_hashes_in_full(size, accepted):
+    password = "p" * (size - 1) + "!"
+
+    if not accepted:
+        with pytest.raises(Invalid):
+            validation.password(password)
+        return
+    hashed = hash_password(validation.password(password), ROUNDS)
+    assert password_matches(password, hashed)
+    assert not password_matches(password[:-1] + "?", hashed)  # the last byte counts too
 
 
 # --- validation.password: the 8–72 byte rule ----------------------------------------------

@@ -304,6 +304,8 @@ def test_refresh_returns_a_new_token_pair(anonymous_client, user):
     assert second["expires_in"] == 15 * 60
     assert second["refresh_token"] != first["refresh_token"]
     assert me(anonymous_client, f"Bearer {second['access_token']}").get_json() == user
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Pragma"] == "no-cache"
 
 
 def test_a_refreshed_access_token_names_the_same_user_and_role(anonymous_client, user):

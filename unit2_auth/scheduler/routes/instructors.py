@@ -4,6 +4,7 @@ from flask import Blueprint
 
 from scheduler.auth import role_required
 from scheduler.errors import NotFound
+from scheduler.extensions import database
 from scheduler.http import created, json_body, page
 from scheduler.repositories.instructors import instructors
 from scheduler.services import people
@@ -54,8 +55,7 @@ def get_instructor(instructor_id: int):
 def update_instructor(instructor_id: int):
     """Change some of an instructor's fields (their login follows their email)."""
     fields = validate(patch_schema, json_body())
-    with transaction() as conn:
-        return people.update_instructor(conn, instructor_id, fields)
+    return people.update_instructor(database(), instructor_id, fields)
 
 
 @bp.delete("/<id:instructor_id>")

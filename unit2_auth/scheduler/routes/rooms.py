@@ -4,6 +4,7 @@ from flask import Blueprint
 
 from scheduler.auth import role_required
 from scheduler.errors import NotFound
+from scheduler.extensions import database
 from scheduler.http import created, json_body, page
 from scheduler.repositories.rooms import rooms
 from scheduler.services import rooms as room_rules
@@ -55,8 +56,7 @@ def get_room(room_id: int):
 def update_room(room_id: int):
     """Change a room; it may not shrink below a section scheduled in it."""
     fields = validate(patch_schema, json_body())
-    with transaction() as conn:
-        return room_rules.update_room(conn, room_id, fields)
+    return room_rules.update_room(database(), room_id, fields)
     # --8<-- [end:update]
 
 

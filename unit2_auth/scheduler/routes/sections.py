@@ -5,6 +5,7 @@ from voluptuous import Optional
 
 from scheduler.auth import current_identity, role_required
 from scheduler.errors import NotFound
+from scheduler.extensions import database
 from scheduler.http import MAX_ID, created, json_body, page
 from scheduler.repositories import sections
 from scheduler.services.sections import create_section as schedule_section
@@ -76,8 +77,7 @@ def list_sections():
 def create_section():
     """Schedule a section (admins)."""
     fields = validate(create_schema, json_body())
-    with transaction() as conn:
-        section = schedule_section(conn, fields)
+    section = schedule_section(database(), fields)
     return created(section, ".get_section", section_id=section["id"])
     # --8<-- [end:create]
 
@@ -98,8 +98,7 @@ def get_section(section_id: int):
 def update_section(section_id: int):
     """Change a section (admins), or the notes of one's own section (instructors)."""
     fields = validate(patch_schema, json_body())
-    with transaction() as conn:
-        return change_section(conn, current_identity(), section_id, fields)
+    return change_section(database(), current_identity(), section_id, fields)
     # --8<-- [end:update]
 
 

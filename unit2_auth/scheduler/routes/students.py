@@ -4,11 +4,10 @@ from flask import Blueprint
 
 from scheduler.auth import authenticated, current_identity, role_required
 from scheduler.errors import NotFound
+from scheduler.extensions import database
 from scheduler.http import created, json_body, page
-from scheduler.repositories import sections
 from scheduler.repositories.students import students
 from scheduler.services import people
-from scheduler.services.access import ensure_student_or_admin
 from scheduler.validation import body_schemas, email, page_params, text, validate
 from scheduler_common.db import transaction
 
@@ -47,22 +46,15 @@ def create_student():
 @authenticated
 def get_student(student_id: int):
     """Show one student (themselves, or anyone to an admin)."""
-    ensure_student_or_admin(current_identity(), student_id)
-    with transaction() as conn:
-        student = students.get(conn, student_id)
-    if student is None:
-        raise not_found(student_id)
-    return student
+    return people.get_student(database(), current_identity(), student_id)
 
 
 @bp.patch("/<id:student_id>")
 @authenticated
 def update_student(student_id: int):
     """Change a student's name (their own), or any field (an admin)."""
-    ensure_student_or_admin(current_identity(), student_id)
     fields = validate(patch_schema, json_body())
-    with transaction() as conn:
-        return people.update_student(conn, current_identity(), student_id, fields)
+    return people.update_student(database(), current_identity(), student_id, fields)
     # --8<-- [end:own-record]
 
 
@@ -81,11 +73,9 @@ def delete_student(student_id: int):
 @authenticated
 def get_schedule(student_id: int):
     """List the sections a student is enrolled in, with course, instructor and room."""
-    ensure_student_or_admin(current_identity(), student_id)
     limit, offset = page_params()
-    with transaction() as conn:
-        if students.get(conn, student_id) is None:
-            raise not_found(student_id)
-        items, total = sections.page(conn, {"student_id": student_id}, limit, offset)
+    items, total = people.student_schedule(
+        database(), current_identity(), student_id, limit, offset
+    )
     return page(items, total, limit, offset)
     # --8<-- [end:schedule]

@@ -2,13 +2,14 @@
 
 from psycopg import Connection
 
-from scheduler.auth import Identity
-from scheduler.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from scheduler.identity import Identity
 from scheduler.repositories import enrollments, sections
 from scheduler.repositories.courses import courses
 from scheduler.repositories.instructors import instructors
 from scheduler.repositories.rooms import rooms
 from scheduler.services.access import ensure_teaches_or_admin
+from scheduler.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from scheduler.unit_of_work import Database
 
 # --8<-- [start:instructor-fields]
 SCHEDULE_FIELDS = ("days", "starts_at", "ends_at")
@@ -36,29 +37,40 @@ def check_references(conn: Connection, fields: dict) -> None:
         raise ValidationFailed("The section refers to missing or unsuitable records.", errors)
 
 
-def create_section(conn: Connection, fields: dict) -> dict:
+def create_section(database: Database, fields: dict) -> dict:
     """Schedule a section; the database refuses a double-booked room or instructor (409)."""
-    check_references(conn, fields)
-    section_id = sections.sections.create(conn, fields)["id"]
-    return sections.get(conn, section_id)
+    with database.transaction() as conn:
+        check_references(conn, fields)
+        section_id = sections.sections.create(conn, fields)["id"]
+        return sections.get(conn, section_id)
 
 
 # --8<-- [start:update]
-def update_section(conn: Connection, actor: Identity, section_id: int, fields: dict) -> dict:
+def update_section(database: Database, actor: Identity, section_id: int, fields: dict) -> dict:
     """Change a section without breaking its room, its seats or its students' timetables.
 
     Admins may change anything; an instructor only the notes of a section they teach.
     """
-    current = sections.lock(conn, section_id)
-    if current is None:
-        raise NotFound(f"No section with id {section_id}.")
-    if not actor.is_admin:
-        ensure_teaches_or_admin(actor, current)
-        if not set(fields) <= INSTRUCTOR_FIELDS:
-            raise Forbidden("Instructors may only change the notes of their own sections.")
-    merged = {**current, **fields}
-    check_references(conn, merged)
-    enrolled = enrollments.count(conn, section_id)
+    with database.transaction() as conn:
+        current = sections.lock(conn, section_id)
+        if current is None:
+            raise NotFound(f"No section with id {section_id}.")
+        if not actor.is_admin:
+            ensure_teaches_or_admin(actor, current)
+            if not set(fields) <= INSTRUCTOR_FIELDS:
+                raise Forbidden("Instructors may only change the notes of their own sections.")
+        merged = {**current, **fields}
+        check_references(conn, merged)
+        check_enrolled_students(conn, current, merged, fields)
+        sections.sections.update(conn, section_id, fields)
+        return sections.get(conn, section_id)
+        # --8<-- [end:update]
+
+
+def check_enrolled_students(conn: Connection, current: dict, merged: dict, fields: dict) -> None:
+    """Refuse (409) a change that would leave enrolled students without a seat, in another
+    term, or with a clash in their timetables."""
+    enrolled = enrollments.count(conn, current["id"])
     if merged["capacity"] < enrolled:
         raise Conflict(f"{enrolled} students are enrolled; capacity cannot go below that.")
     if enrolled and merged["term"] != current["term"]:
@@ -67,10 +79,7 @@ def update_section(conn: Connection, actor: Identity, section_id: int, fields: d
         enrolled
         and any(name in fields for name in SCHEDULE_FIELDS)
         and sections.enrolled_students_clash(
-            conn, section_id, *(merged[name] for name in SCHEDULE_FIELDS)
+            conn, current["id"], *(merged[name] for name in SCHEDULE_FIELDS)
         )
     ):
         raise Conflict("The new times clash with an enrolled student's other sections.")
-    sections.sections.update(conn, section_id, fields)
-    return sections.get(conn, section_id)
-    # --8<-- [end:update]
