@@ -8,9 +8,10 @@ searched for an absolute URL (http:, https: or protocol-relative //) that a brow
 *load*: a stylesheet, preload or icon link, a script, image, frame or media source, a CSS
 @import or url(), or an address in a script. Links a reader may follow (<a href>) are fine.
 
-Scripts are only searched for quoted http(s) addresses, which catches the usual ways to
-load (a script tag, fetch, import); the few that mkdocs-material's bundle holds are listed in
-GUARDED_SCRIPT_URLS with the reason, checked against the built site, why none of them fires.
+Scripts are searched for quoted http(s) addresses only, which catches the usual ways a
+script loads (a script element, fetch, import). mkdocs-material's bundle holds a few that it
+loads only in situations this guide is never in: GUARDED_SCRIPT_URLS lists them, each with
+its reason and a check on the built site that the situation still does not arise.
 """
 
 import re
@@ -56,13 +57,16 @@ GUARDED_SCRIPT_URLS = {
         "loaded only by browsers without ResizeObserver (none since 2020)",
         always,
     ),
-    "https://api.github.com/users/${e}": ("repository facts; needs repo_url", no_repository_link),
+    "https://api.github.com/users/${e}": (
+        "star and fork counts, fetched only for a repository link (repo_url in mkdocs.yml)",
+        no_repository_link,
+    ),
     "https://api.github.com/repos/${e}/${t}": (
-        "repository facts; needs repo_url",
+        "star and fork counts, fetched only for a repository link (repo_url in mkdocs.yml)",
         no_repository_link,
     ),
     "https://${e}/api/v4/projects/${encodeURIComponent(t)}": (
-        "repository facts (GitLab); needs repo_url",
+        "the same for a GitLab repository link",
         no_repository_link,
     ),
 }
