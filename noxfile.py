@@ -46,9 +46,11 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the guide strictly: a broken link or a missing snippet fails the build."""
+    """Build the guide strictly (a broken link or missing snippet fails); check it is offline."""
     install(session, "mkdocs", "mkdocs-material", "pymdown-extensions")
-    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"))
+    site = str(ROOT / "site")
+    session.run("mkdocs", "build", "--strict", "--site-dir", site)
+    session.run("python", str(ROOT / "docs" / "check_offline.py"), site)
 
 
 @nox.session
