@@ -1,28 +1,29 @@
 """Flask CLI glue: `init-db` and `seed` for whichever unit registers them."""
 
+from collections.abc import Callable
+
 import click
 import psycopg
 from flask import Flask
 
 from scheduler_common.db import transaction
-from scheduler_common.schema import apply_schema
 from scheduler_common.seed import MAX_SCALE, SeedError, seed_database
 
 
-def register_commands(app: Flask, schema_parts: tuple[str, ...]) -> None:
-    """Add `flask init-db` and `flask seed` to the app's command line."""
+def register_commands(app: Flask, create_schema: Callable[[psycopg.Connection], None]) -> None:
+    """Add `flask init-db` (which runs the unit's `create_schema`) and `flask seed`."""
 
     @app.cli.command("init-db")
     def init_db_command() -> None:
         """Create the schema in the empty database at DATABASE_URL."""
         try:
             with transaction() as conn:
-                apply_schema(conn, schema_parts)
+                create_schema(conn)
         except (psycopg.errors.DuplicateObject, psycopg.errors.DuplicateTable):
             raise click.ClickException(
                 "The schema already exists: point DATABASE_URL at an empty database."
             ) from None
-        click.echo(f"Created the schema ({', '.join(schema_parts)}).")
+        click.echo("Created the schema.")
 
     @app.cli.command("seed")
     @click.option(

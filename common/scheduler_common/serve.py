@@ -10,26 +10,28 @@ import os
 import secrets
 import signal
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 
 import psycopg
 from psycopg import sql
 
 from scheduler_common.localdb import running_postgres
-from scheduler_common.schema import apply_schema
 from scheduler_common.seed import DEV_ADMIN_EMAIL, DEV_PASSWORD, MAX_SCALE, seed_database
 
 DATABASE = "scheduler"
 
 
-def prepare_local_database(stack: ExitStack, schema_parts: tuple[str, ...], scale: int) -> str:
+def prepare_local_database(
+    stack: ExitStack, create_schema: Callable[[psycopg.Connection], None], scale: int
+) -> str:
     """Start a throwaway server for the life of `stack`, load schema and seed; return its URL."""
     server = stack.enter_context(running_postgres())
     with psycopg.connect(server.url(), autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
     url = server.url(DATABASE)
     with psycopg.connect(url) as conn:
-        apply_schema(conn, schema_parts)
+        create_schema(conn)
         counts = seed_database(conn, scale=scale)
     print(f"Throwaway PostgreSQL at {url}, seeded with {counts}.", flush=True)
     if counts.accounts:
@@ -64,7 +66,7 @@ def main() -> None:
     with ExitStack() as stack:
         if not os.environ.get("DATABASE_URL"):
             os.environ["DATABASE_URL"] = prepare_local_database(
-                stack, scheduler.SCHEMA_PARTS, args.scale
+                stack, scheduler.create_schema, args.scale
             )
             # A throwaway key for a throwaway database (units that sign tokens need one).
             os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))

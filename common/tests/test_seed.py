@@ -272,11 +272,10 @@ def test_an_autocommit_connection_gets_all_the_data_in_one_transaction(schema_co
 
 
 def test_with_the_unit2_schema_every_person_gets_a_verified_account_and_there_is_an_admin(
-    admin_connection, postgresql_server
+    admin_connection, postgresql_server, unit2_schema_creator
 ):
     from psycopg import sql as psql
 
-    from scheduler_common.schema import apply_schema
     from scheduler_common.seed import DEV_ADMIN_EMAIL, DEV_PASSWORD, DEV_PASSWORD_HASH
     from scheduler_common.testing import conninfo
 
@@ -284,7 +283,7 @@ def test_with_the_unit2_schema_every_person_gets_a_verified_account_and_there_is
     admin_connection.execute(psql.SQL("CREATE DATABASE {}").format(name))
     try:
         with psycopg.connect(conninfo(postgresql_server, "seed_accounts")) as conn:
-            apply_schema(conn, ("unit1_catalog", "unit2_auth"))
+            unit2_schema_creator(conn)
             counts = seed_database(conn)
             roles = dict(conn.execute("SELECT role, count(*) FROM users GROUP BY role").fetchall())
             unverified = conn.execute("SELECT count(*) FROM users WHERE NOT is_verified").fetchone()

@@ -39,14 +39,14 @@ class RecordingApp:
 
 
 @pytest.fixture
-def fake_unit(monkeypatch) -> Iterator[list[RecordingApp]]:
+def fake_unit(monkeypatch, schema_creator) -> Iterator[list[RecordingApp]]:
     """Install a stand-in `scheduler` package; returns the apps its create_app made.
 
     `main()` installs a SIGTERM handler; the test process gets its own back afterwards.
     """
     apps: list[RecordingApp] = []
     module = types.ModuleType("scheduler")
-    module.SCHEMA_PARTS = ("unit1_catalog",)
+    module.create_schema = schema_creator
 
     def create_app():
         apps.append(RecordingApp(os.environ["DATABASE_URL"]))
@@ -59,9 +59,11 @@ def fake_unit(monkeypatch) -> Iterator[list[RecordingApp]]:
     signal.signal(signal.SIGTERM, previous_handler)
 
 
-def test_prepare_local_database_seeds_a_database_that_lives_as_long_as_the_stack(capsys):
+def test_prepare_local_database_seeds_a_database_that_lives_as_long_as_the_stack(
+    capsys, schema_creator
+):
     with ExitStack() as stack:
-        url = prepare_local_database(stack, ("unit1_catalog",), 1)
+        url = prepare_local_database(stack, schema_creator, 1)
 
         assert url.endswith(f"/{serve.DATABASE}")
         with psycopg.connect(url) as conn:
