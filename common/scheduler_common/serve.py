@@ -32,7 +32,7 @@ def prepare_local_database(
     url = server.url(DATABASE)
     with psycopg.connect(url) as conn:
         create_schema(conn)
-        counts = seed_database(conn, scale=scale)
+        counts = seed_database(conn, scale=scale, dev_accounts=True)
     print(f"Throwaway PostgreSQL at {url}, seeded with {counts}.", flush=True)
     if counts.accounts:
         print(
