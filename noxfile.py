@@ -1,6 +1,8 @@
 """One command for instructors: `nox` tests every snapshot, lints, and builds the guide."""
 
+import re
 import signal
+import tempfile
 from pathlib import Path
 
 import nox
@@ -90,6 +92,24 @@ def serve(session: nox.Session) -> None:
         interrupt_timeout=2,
         terminate_timeout=60,
     )
+
+
+README_COMMANDS = re.compile(r"```bash\n(.*?)```", re.DOTALL)
+REPOSITORY_PLACEHOLDER = "<repository-url>"
+
+
+@nox.session(venv_backend="none")
+@nox.parametrize("unit", UNITS)
+def standalone(session: nox.Session, unit: str) -> None:
+    """Prove a unit stands alone: run its README's first commands in a sparse clone of HEAD."""
+    match = README_COMMANDS.search((ROOT / unit / "README.md").read_text())
+    if match is None or REPOSITORY_PLACEHOLDER not in match[1]:
+        session.error(f"{unit}/README.md must start with its checkout and test commands.")
+    # Only what is committed counts: the clone is of HEAD, as a student's would be.
+    commands = match[1].replace(REPOSITORY_PLACEHOLDER, ROOT.as_uri())
+    with tempfile.TemporaryDirectory(prefix=f"standalone-{unit}-") as folder:
+        session.chdir(folder)
+        session.run("bash", "-euxo", "pipefail", "-c", commands, external=True)
 
 
 @nox.session
