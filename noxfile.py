@@ -107,8 +107,7 @@ def standalone(session: nox.Session, unit: str) -> None:
         session.error(f"{unit}/README.md must start with its checkout and test commands.")
     # Only what is committed counts: the clone is of HEAD, as a student's would be.
     commands = match[1].replace(REPOSITORY_PLACEHOLDER, ROOT.as_uri())
-    with tempfile.TemporaryDirectory(prefix=f"standalone-{unit}-") as folder:
-        session.chdir(folder)
+    with tempfile.TemporaryDirectory(prefix=f"standalone-{unit}-") as folder, session.chdir(folder):
         session.run("bash", "-euxo", "pipefail", "-c", commands, external=True)
 
 

@@ -90,7 +90,7 @@ def stop_on_signal(signum: int, _frame) -> None:
     # A second Ctrl+C, or the SIGTERM nox sends after it, must not cut the cleanup short.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    print(f"\nStopping ({signal.Signals(signum).name}): removing the throwaway data.", flush=True)
+    print(f"\nStopping ({signal.Signals(signum).name}).", flush=True)
     sys.exit(0)
 
 
