@@ -7,6 +7,8 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from scheduler_common.schema import run_sql_files
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
@@ -14,9 +16,8 @@ def unit_schema(unit: str) -> Callable[[psycopg.Connection], None]:
     """A unit's `create_schema`, read from its folder: common/ must not import a unit."""
 
     def create_schema(conn: psycopg.Connection) -> None:
-        """Run the unit's schema files in file-name order, as the unit itself does."""
-        for script in sorted((REPOSITORY / unit / "scheduler" / "schema").glob("*.sql")):
-            conn.execute(script.read_text())
+        """Run the unit's schema files, as the unit itself does."""
+        run_sql_files(conn, REPOSITORY / unit / "scheduler" / "schema")
 
     return create_schema
 

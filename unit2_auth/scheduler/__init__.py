@@ -15,14 +15,13 @@ from scheduler.http import IdConverter
 from scheduler.routes import register_blueprints
 from scheduler_common.cli import register_commands
 from scheduler_common.db import init_pool
+from scheduler_common.schema import run_sql_files
 
 
 # --8<-- [start:schema]
 def create_schema(conn: psycopg.Connection) -> None:
     """Create this unit's schema in an empty database: its SQL files, in file-name order."""
-    folder = files(__name__) / "schema"  # package data, found however the unit is installed
-    for name in sorted(path.name for path in folder.iterdir() if path.name.endswith(".sql")):
-        conn.execute((folder / name).read_text())
+    run_sql_files(conn, files(__name__) / "schema")  # package data, however it is installed
     # --8<-- [end:schema]
 
 
