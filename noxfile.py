@@ -68,7 +68,7 @@ def split_unit(posargs: list[str]) -> tuple[str, list[str]]:
 
 
 def stop_like_ctrl_c(*_) -> None:
-    """SIGTERM to nox: stop the command as Ctrl+C would, which asks it to stop, not kills it."""
+    """SIGINT or SIGTERM to nox: ask the command to stop (nox's Ctrl+C path), never kill it."""
     raise KeyboardInterrupt
 
 
@@ -81,8 +81,10 @@ def serve(session: nox.Session) -> None:
     install(session, "-e", "common[embedded]", "-e", unit)
     session.chdir(unit)
     # Without this nox would die at once on SIGTERM and leave the server (and its throwaway
-    # PostgreSQL) running; on Ctrl+C it would kill the command after half a second, before
-    # it has removed the database. Give it time to clean up instead.
+    # PostgreSQL) running, and ignore SIGINT when started in the background (which starts
+    # it ignored); on Ctrl+C it would kill the command after half a second, before it has
+    # removed the database. Give it time to clean up instead.
+    signal.signal(signal.SIGINT, stop_like_ctrl_c)
     signal.signal(signal.SIGTERM, stop_like_ctrl_c)
     session.run(
         "python",

@@ -76,7 +76,8 @@ def outbox_command(app: Flask, throwaway: bool) -> str | None:
     if "outbox" not in app.cli.commands:
         return None
     flask = Path(sys.executable).with_name("flask")  # this environment's, not one on PATH
-    command = f"{shlex.quote(str(flask))} --app scheduler outbox"
+    # The package by its path, not its name: the command must find this unit from any folder.
+    command = f"{shlex.quote(str(flask))} --app {shlex.quote(app.root_path)} outbox"
     if not throwaway:
         return f"{command}  (with the same DATABASE_URL and SECRET_KEY)"
     settings = " ".join(

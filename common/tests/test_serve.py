@@ -34,6 +34,7 @@ class RecordingApp:
     def __init__(self, database_url: str, commands: dict | None = None):
         self.database_url = database_url
         self.cli = types.SimpleNamespace(commands=commands or {})
+        self.root_path = "/units/unit2_auth/scheduler"
         self.run_kwargs = None
         self.courses_while_running = None
 
@@ -215,7 +216,7 @@ def test_the_outbox_command_for_a_throwaway_database_carries_its_settings(monkey
     flask = Path(sys.executable).with_name("flask")
     assert command == (
         "env DATABASE_URL=postgresql://postgres@127.0.0.1:5999/scheduler "
-        f"SECRET_KEY='a key with spaces' {flask} --app scheduler outbox"
+        f"SECRET_KEY='a key with spaces' {flask} --app /units/unit2_auth/scheduler outbox"
     )
 
 
@@ -226,7 +227,9 @@ def test_the_outbox_command_for_a_given_database_does_not_repeat_its_url(monkeyp
     command = outbox_command(app, throwaway=False)
 
     assert "secret" not in command
-    assert command.endswith("--app scheduler outbox  (with the same DATABASE_URL and SECRET_KEY)")
+    assert command.endswith(
+        "--app /units/unit2_auth/scheduler outbox  (with the same DATABASE_URL and SECRET_KEY)"
+    )
 
 
 def test_a_unit_without_an_outbox_gets_no_outbox_command():
@@ -246,7 +249,7 @@ def test_serve_prints_the_outbox_command_where_the_unit_has_one(fake_unit, monke
 
     output = capsys.readouterr().out
     assert "Read the mail it queues" in output
-    assert "--app scheduler outbox" in output
+    assert "--app /units/unit2_auth/scheduler outbox" in output
     assert "DATABASE_URL=postgresql://" in output
 
 
