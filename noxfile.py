@@ -1,5 +1,8 @@
 """One command for instructors: `nox` tests every snapshot, lints, and builds the guide."""
 
+import re
+import signal
+import tempfile
 from pathlib import Path
 
 import nox
@@ -53,15 +56,63 @@ def docs(session: nox.Session) -> None:
     session.run("python", str(ROOT / "docs" / "check_offline.py"), site)
 
 
+def split_unit(posargs: list[str]) -> tuple[str, list[str]]:
+    """Pick the unit out of serve's arguments (`UNIT ...` or `--unit UNIT`); the rest are its."""
+    args = list(posargs)
+    for index, arg in enumerate(args):
+        if arg == "--unit" and index + 1 < len(args):
+            return args[index + 1], args[:index] + args[index + 2 :]
+        if arg.startswith("--unit="):
+            return arg.removeprefix("--unit="), args[:index] + args[index + 1 :]
+    if args and not args[0].startswith("-"):
+        return args[0], args[1:]
+    return UNITS[-1], args
+
+
+def stop_like_ctrl_c(*_) -> None:
+    """SIGINT or SIGTERM to nox: ask the command to stop (nox's Ctrl+C path), never kill it."""
+    raise KeyboardInterrupt
+
+
 @nox.session
 def serve(session: nox.Session) -> None:
-    """Run the newest unit (or the one named after --) with seed data and print its URL."""
-    unit = session.posargs[0] if session.posargs else UNITS[-1]
+    """Serve a unit (the newest, or `-- UNIT`) on a seeded throwaway database; `-- --help`."""
+    unit, args = split_unit(session.posargs)
     if unit not in UNITS:
-        session.error(f"Unknown unit {unit!r}; choose one of {', '.join(UNITS)}.")
+        session.error(f"Unknown unit {unit!r}; choose one of {', '.join(UNITS)}")
     install(session, "-e", "common[embedded]", "-e", unit)
     session.chdir(unit)
-    session.run("python", "-m", "scheduler_common.serve", *session.posargs[1:])
+    # Without this nox would die at once on SIGTERM and leave the server (and its throwaway
+    # PostgreSQL) running, and ignore SIGINT when started in the background (which starts
+    # it ignored); on Ctrl+C it would kill the command after half a second, before it has
+    # removed the database. Give it time to clean up instead.
+    signal.signal(signal.SIGINT, stop_like_ctrl_c)
+    signal.signal(signal.SIGTERM, stop_like_ctrl_c)
+    session.run(
+        "python",
+        "-m",
+        "scheduler_common.serve",
+        *args,
+        interrupt_timeout=2,
+        terminate_timeout=60,
+    )
+
+
+README_COMMANDS = re.compile(r"```bash\n(.*?)```", re.DOTALL)
+REPOSITORY_PLACEHOLDER = "<repository-url>"
+
+
+@nox.session(venv_backend="none")
+@nox.parametrize("unit", UNITS)
+def standalone(session: nox.Session, unit: str) -> None:
+    """Prove a unit stands alone: run its README's first commands in a sparse clone of HEAD."""
+    match = README_COMMANDS.search((ROOT / unit / "README.md").read_text())
+    if match is None or REPOSITORY_PLACEHOLDER not in match[1]:
+        session.error(f"{unit}/README.md must start with its checkout and test commands.")
+    # Only what is committed counts: the clone is of HEAD, as a student's would be.
+    commands = match[1].replace(REPOSITORY_PLACEHOLDER, ROOT.as_uri())
+    with tempfile.TemporaryDirectory(prefix=f"standalone-{unit}-") as folder, session.chdir(folder):
+        session.run("bash", "-euxo", "pipefail", "-c", commands, external=True)
 
 
 @nox.session

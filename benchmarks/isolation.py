@@ -19,11 +19,11 @@ import pytest
 
 CONFTEST = """
 import pytest
-from scheduler import SCHEMA_PARTS, create_app
+from scheduler import create_app, create_schema
 
 @pytest.fixture(scope="session")
-def schema_parts():
-    return SCHEMA_PARTS
+def schema_creator():
+    return create_schema
 
 @pytest.fixture(scope="session")
 def app_factory():

@@ -1,28 +1,36 @@
 """Flask CLI glue: `init-db` and `seed` for whichever unit registers them."""
 
+from collections.abc import Callable
+
 import click
 import psycopg
 from flask import Flask
 
 from scheduler_common.db import transaction
-from scheduler_common.schema import apply_schema
-from scheduler_common.seed import MAX_SCALE, SeedError, seed_database
+from scheduler_common.seed import DEV_PASSWORD, MAX_SCALE, SeedError, seed_database
+
+LOCAL_HOSTS = {"localhost", "::1"}
 
 
-def register_commands(app: Flask, schema_parts: tuple[str, ...]) -> None:
-    """Add `flask init-db` and `flask seed` to the app's command line."""
+def is_local_host(host: str) -> bool:
+    """Whether a connection's host is this machine: a socket directory or a loopback address."""
+    return host.startswith("/") or host in LOCAL_HOSTS or host.startswith("127.")
+
+
+def register_commands(app: Flask, create_schema: Callable[[psycopg.Connection], None]) -> None:
+    """Add `flask init-db` (which runs the unit's `create_schema`) and `flask seed`."""
 
     @app.cli.command("init-db")
     def init_db_command() -> None:
         """Create the schema in the empty database at DATABASE_URL."""
         try:
             with transaction() as conn:
-                apply_schema(conn, schema_parts)
+                create_schema(conn)
         except (psycopg.errors.DuplicateObject, psycopg.errors.DuplicateTable):
             raise click.ClickException(
                 "The schema already exists: point DATABASE_URL at an empty database."
             ) from None
-        click.echo(f"Created the schema ({', '.join(schema_parts)}).")
+        click.echo("Created the schema.")
 
     @app.cli.command("seed")
     @click.option(
@@ -32,11 +40,22 @@ def register_commands(app: Flask, schema_parts: tuple[str, ...]) -> None:
         type=click.IntRange(1, MAX_SCALE),
         help="Multiply every count (e.g. 20 for benchmarks).",
     )
-    def seed_command(scale: int) -> None:
+    @click.option(
+        "--dev-accounts",
+        is_flag=True,
+        help=f"Also an account for everyone, password {DEV_PASSWORD!r}: local databases only.",
+    )
+    def seed_command(scale: int, dev_accounts: bool) -> None:
         """Load realistic sample data into the empty schema."""
         try:
             with transaction() as conn:
-                counts = seed_database(conn, scale=scale)
+                # The development password is published: never on a database others can reach.
+                if dev_accounts and not is_local_host(conn.info.host):
+                    raise click.ClickException(
+                        f"--dev-accounts is only for a database on this machine, "
+                        f"not on {conn.info.host!r}."
+                    )
+                counts = seed_database(conn, scale=scale, dev_accounts=dev_accounts)
         except SeedError as error:
             raise click.ClickException(str(error)) from None
         except psycopg.errors.UndefinedTable:

@@ -1,17 +1,11 @@
-"""The schema as plain SQL files, one per unit that introduces a part, applied in order."""
+"""Run a folder of plain SQL files in order: how a unit's `create_schema` builds its schema."""
 
-from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 import psycopg
 
-SQL_PACKAGE = "scheduler_common.sql"
 
-
-def schema_sql(parts: tuple[str, ...]) -> str:
-    """Return the SQL text of the named schema parts, in the order given."""
-    return "\n".join(files(SQL_PACKAGE).joinpath(f"{part}.sql").read_text() for part in parts)
-
-
-def apply_schema(conn: psycopg.Connection, parts: tuple[str, ...]) -> None:
-    """Create the schema parts in an empty database, in the caller's transaction."""
-    conn.execute(schema_sql(parts))
+def run_sql_files(conn: psycopg.Connection, folder: Traversable) -> None:
+    """Run every .sql file in `folder` in file-name order, in the caller's transaction."""
+    for name in sorted(path.name for path in folder.iterdir() if path.name.endswith(".sql")):
+        conn.execute((folder / name).read_text())

@@ -237,8 +237,15 @@ DEV_ADMIN_EMAIL = "admin@example.edu"
 
 
 # --8<-- [start:seed-database]
-def seed_database(conn: psycopg.Connection, scale: int = 1, random_seed: int = 2027) -> SeedCounts:
-    """Load deterministic sample data into an empty database inside the current transaction."""
+def seed_database(
+    conn: psycopg.Connection,
+    scale: int = 1,
+    random_seed: int = 2027,
+    *,
+    dev_accounts: bool = False,
+) -> SeedCounts:
+    """Load deterministic sample data into an empty database inside the current transaction;
+    with `dev_accounts`, also accounts that log in with the published DEV_PASSWORD."""
     if isinstance(scale, bool) or not isinstance(scale, int) or not 1 <= scale <= MAX_SCALE:
         raise ValueError(f"scale must be an integer from 1 to {MAX_SCALE}, got {scale!r}")
     rng = random.Random(random_seed)
@@ -289,7 +296,7 @@ def seed_database(conn: psycopg.Connection, scale: int = 1, random_seed: int = 2
             (_section_row(i, s, courses, rooms, instructors) for i, s in enumerate(sections)),
         )
         _copy(cur, "enrollments", ("student_id", "section_id", "enrolled_at"), enrollments)
-        accounts = _seed_accounts(cur, instructors, students)
+        accounts = _seed_accounts(cur, instructors, students) if dev_accounts else 0
 
         for table in _TABLES[:-1]:  # enrollments has no identity column
             cur.execute(

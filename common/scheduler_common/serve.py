@@ -1,6 +1,6 @@
 """Run a unit's app with seed data, on a throwaway PostgreSQL unless DATABASE_URL is set.
 
-    python -m scheduler_common.serve [--port 5000] [--scale 1]
+    python -m scheduler_common.serve [--host 127.0.0.1] [--port 5000] [--scale 1]
 
 This is what `nox -s serve` runs: a newcomer needs no database set-up at all.
 """
@@ -8,29 +8,59 @@ This is what `nox -s serve` runs: a newcomer needs no database set-up at all.
 import argparse
 import os
 import secrets
+import shlex
 import signal
+import socket
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
+from pathlib import Path
 
 import psycopg
+from flask import Flask
 from psycopg import sql
 
 from scheduler_common.localdb import running_postgres
-from scheduler_common.schema import apply_schema
 from scheduler_common.seed import DEV_ADMIN_EMAIL, DEV_PASSWORD, MAX_SCALE, seed_database
 
 DATABASE = "scheduler"
+NOX_USAGE = """\
+through nox (from the repository root):
+  nox -s serve -- [UNIT | --unit UNIT] [options]
+  UNIT is a unit folder (e.g. unit1_data_api); the newest unit when none is named.
+"""
 
 
-def prepare_local_database(stack: ExitStack, schema_parts: tuple[str, ...], scale: int) -> str:
+class PortInUse(Exception):
+    """The address to serve on is taken: another server, or an earlier serve still running."""
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail now, before a database is made, if nothing could listen on host:port."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As the server itself will: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise PortInUse(
+                f"Cannot serve on {host}:{port} ({error.strerror}): choose another port, "
+                f"e.g. `nox -s serve -- --port {port + 1}`."
+            ) from None
+
+
+def prepare_local_database(
+    stack: ExitStack, create_schema: Callable[[psycopg.Connection], None], scale: int
+) -> str:
     """Start a throwaway server for the life of `stack`, load schema and seed; return its URL."""
     server = stack.enter_context(running_postgres())
     with psycopg.connect(server.url(), autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
     url = server.url(DATABASE)
     with psycopg.connect(url) as conn:
-        apply_schema(conn, schema_parts)
-        counts = seed_database(conn, scale=scale)
+        create_schema(conn)
+        # The published password is harmless here: nobody else reaches this database.
+        counts = seed_database(conn, scale=scale, dev_accounts=True)
     print(f"Throwaway PostgreSQL at {url}, seeded with {counts}.", flush=True)
     if counts.accounts:
         print(
@@ -41,11 +71,40 @@ def prepare_local_database(stack: ExitStack, schema_parts: tuple[str, ...], scal
     return url
 
 
+def outbox_command(app: Flask, throwaway: bool) -> str | None:
+    """The shell command that reads the app's outbox from another terminal, where it has one."""
+    if "outbox" not in app.cli.commands:
+        return None
+    flask = Path(sys.executable).with_name("flask")  # this environment's, not one on PATH
+    # The package by its path, not its name: the command must find this unit from any folder.
+    command = f"{shlex.quote(str(flask))} --app {shlex.quote(app.root_path)} outbox"
+    if not throwaway:
+        return f"{command}  (with the same DATABASE_URL and SECRET_KEY)"
+    settings = " ".join(
+        f"{name}={shlex.quote(os.environ[name])}" for name in ("DATABASE_URL", "SECRET_KEY")
+    )
+    return f"env {settings} {command}"
+
+
+def stop_on_signal(signum: int, _frame) -> None:
+    """Leave through the normal exit path, so that the throwaway server is removed."""
+    # A second Ctrl+C, or the SIGTERM nox sends after it, must not cut the cleanup short.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    print(f"\nStopping ({signal.Signals(signum).name}).", flush=True)
+    sys.exit(0)
+
+
 def main() -> None:
     """Parse the options, prepare the database and serve until interrupted."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=5000)
+    parser = argparse.ArgumentParser(
+        prog="python -m scheduler_common.serve",
+        description=__doc__.splitlines()[0],
+        epilog=NOX_USAGE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to serve on")
+    parser.add_argument("--port", type=int, default=5000, help="port to serve on")
     parser.add_argument(
         "--scale",
         type=int,
@@ -55,22 +114,31 @@ def main() -> None:
         help="seed data multiplier",
     )
     args = parser.parse_args()
+    try:
+        check_port_free(args.host, args.port)
+    except PortInUse as error:
+        parser.exit(1, f"{error}\n")
 
     import scheduler  # the unit installed in this environment
 
-    # Stopped by a signal (a supervisor, `kill`), still stop and remove the throwaway server.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Stopped by Ctrl+C or a supervisor's SIGTERM: still stop and remove the throwaway server.
+    signal.signal(signal.SIGINT, stop_on_signal)
+    signal.signal(signal.SIGTERM, stop_on_signal)
 
     with ExitStack() as stack:
-        if not os.environ.get("DATABASE_URL"):
+        throwaway = not os.environ.get("DATABASE_URL")
+        if throwaway:
             os.environ["DATABASE_URL"] = prepare_local_database(
-                stack, scheduler.SCHEMA_PARTS, args.scale
+                stack, scheduler.create_schema, args.scale
             )
             # A throwaway key for a throwaway database (units that sign tokens need one).
             os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
         app = scheduler.create_app()
         url = f"http://{args.host}:{args.port}/api/v1"
         print(f"Serving the API at {url} (try {url}/health); Ctrl+C stops.", flush=True)
+        if command := outbox_command(app, throwaway):
+            print(f"Read the mail it queues (verification tokens) in another shell:\n  {command}")
+            print("  (add --to ADDRESS, or --token to print only the newest token)", flush=True)
         app.run(host=args.host, port=args.port, use_reloader=False, threaded=True)
 
 

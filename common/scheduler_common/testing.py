@@ -6,8 +6,9 @@ about ten times cheaper; as an unprivileged user when we are root, since Postgre
 root) and is handed to the tests as pytest-postgresql's no-process executor, so root and
 normal users run the very same fixtures.
 
-A unit's conftest.py provides two fixtures, `schema_parts` (the schema parts it uses) and
-`app_factory` (its `create_app`); everything else comes from here.
+A unit's conftest.py provides two fixtures, `schema_creator` (its `create_schema`, which builds
+the schema in an empty database) and `app_factory` (its `create_app`); everything else comes
+from here.
 """
 
 import itertools
@@ -27,7 +28,6 @@ from pytest_postgresql.janitor import DatabaseJanitor
 
 from scheduler_common.db import close_pool, init_pool
 from scheduler_common.localdb import running_postgres
-from scheduler_common.schema import apply_schema
 
 TEMPLATE_DBNAME = "scheduler_template"
 
@@ -59,7 +59,9 @@ def postgresql_server() -> Iterator[NoopExecutor]:
 
 # --8<-- [start:template-database]
 @pytest.fixture(scope="session")
-def template_database(postgresql_server, schema_parts: tuple[str, ...]) -> Iterator[str]:
+def template_database(
+    postgresql_server, schema_creator: Callable[[psycopg.Connection], None]
+) -> Iterator[str]:
     """A template database holding the unit's schema, created once per run."""
     janitor = DatabaseJanitor(
         user=postgresql_server.user,
@@ -71,7 +73,7 @@ def template_database(postgresql_server, schema_parts: tuple[str, ...]) -> Itera
     )
     with janitor:
         with psycopg.connect(conninfo(postgresql_server, TEMPLATE_DBNAME)) as conn:
-            apply_schema(conn, schema_parts)
+            schema_creator(conn)
         yield TEMPLATE_DBNAME
     # --8<-- [end:template-database]
 

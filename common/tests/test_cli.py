@@ -3,6 +3,7 @@
 import itertools
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -10,12 +11,11 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from psycopg import sql
 
-from scheduler_common.cli import register_commands
+from scheduler_common.cli import is_local_host, register_commands
 from scheduler_common.db import close_pool, init_pool
-from scheduler_common.seed import MAX_SCALE
+from scheduler_common.seed import DEV_ADMIN_EMAIL, DEV_PASSWORD_HASH, MAX_SCALE
 from scheduler_common.testing import conninfo
 
-SCHEMA_PARTS = ("unit1_catalog",)
 TABLES = ("courses", "rooms", "instructors", "students", "sections", "enrollments")
 _numbers = itertools.count(1)
 
@@ -29,20 +29,40 @@ def empty_database_url(postgresql_server, admin_connection) -> Iterator[str]:
     admin_connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-@pytest.fixture
-def runner(empty_database_url: str) -> Iterator[FlaskCliRunner]:
-    """A CLI runner for a bare app with the two commands, on the empty database."""
+@contextmanager
+def cli_runner(database_url: str, create_schema) -> Iterator[FlaskCliRunner]:
+    """A CLI runner for a bare app with the two commands, on the given database."""
     app = Flask(__name__)
     app.config.update(
-        DATABASE_URL=empty_database_url,
+        DATABASE_URL=database_url,
         DB_POOL_MIN_SIZE=1,
         DB_POOL_MAX_SIZE=2,
         DB_POOL_TIMEOUT=2,
     )
     init_pool(app)
-    register_commands(app, SCHEMA_PARTS)
+    register_commands(app, create_schema)
     yield app.test_cli_runner()
     close_pool(app)
+
+
+@pytest.fixture
+def runner(empty_database_url: str, schema_creator) -> Iterator[FlaskCliRunner]:
+    """The commands with Unit 1's schema, on the empty database."""
+    with cli_runner(empty_database_url, schema_creator) as runner:
+        yield runner
+
+
+@pytest.fixture
+def unit2_runner(empty_database_url: str, unit2_schema_creator) -> Iterator[FlaskCliRunner]:
+    """The commands with Unit 2's schema (which has users), on the empty database."""
+    with cli_runner(empty_database_url, unit2_schema_creator) as runner:
+        yield runner
+
+
+def user_count(url: str) -> int:
+    """How many accounts the database holds."""
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM users").fetchone()[0]
 
 
 def table_counts(url: str) -> dict[str, int]:
@@ -81,7 +101,7 @@ def test_init_db_creates_the_schema_in_an_empty_database(runner, empty_database_
     result = runner.invoke(args=["init-db"])
 
     assert result.exit_code == 0, result.output
-    assert result.output == "Created the schema (unit1_catalog).\n"
+    assert result.output == "Created the schema.\n"
     assert existing_tables(empty_database_url) == set(TABLES)
     assert table_counts(empty_database_url) == dict.fromkeys(TABLES, 0)
 
@@ -156,3 +176,65 @@ def test_seed_refuses_a_bad_scale_before_touching_the_database(runner, empty_dat
     assert result.exit_code == 2  # a usage error
     assert "Invalid value for '--scale'" in result.output
     assert table_counts(empty_database_url) == dict.fromkeys(TABLES, 0)
+
+
+def test_seed_makes_no_accounts_unless_asked(unit2_runner, empty_database_url):
+    unit2_runner.invoke(args=["init-db"])
+
+    result = unit2_runner.invoke(args=["seed"])
+
+    assert result.exit_code == 0, result.output
+    assert "accounts=0" in result.output
+    assert user_count(empty_database_url) == 0  # no admin with a published password
+    assert table_counts(empty_database_url)["students"] == 500
+
+
+def test_seed_dev_accounts_on_a_local_database_makes_them(unit2_runner, empty_database_url):
+    unit2_runner.invoke(args=["init-db"])
+
+    result = unit2_runner.invoke(args=["seed", "--dev-accounts"])
+
+    assert result.exit_code == 0, result.output
+    assert user_count(empty_database_url) == 1 + 20 + 500
+    with psycopg.connect(empty_database_url) as conn:
+        admin = conn.execute(
+            "SELECT password_hash FROM users WHERE email = %s", (DEV_ADMIN_EMAIL,)
+        ).fetchone()
+    assert admin == (DEV_PASSWORD_HASH,)
+
+
+def test_seed_dev_accounts_refuses_a_database_on_another_host(
+    empty_database_url, unit2_schema_creator
+):
+    # Reach the test server by address, but under another host name: what libpq reports
+    # as the connection's host is the name, as for a real remote database.
+    remote_looking = psycopg.conninfo.make_conninfo(
+        empty_database_url, host="db.example.edu", hostaddr="127.0.0.1"
+    )
+    with cli_runner(remote_looking, unit2_schema_creator) as runner:
+        assert runner.invoke(args=["init-db"]).exit_code == 0
+
+        result = runner.invoke(args=["seed", "--dev-accounts"])
+
+    assert result.exit_code == 1
+    assert "--dev-accounts is only for a database on this machine" in result.output
+    assert "'db.example.edu'" in result.output
+    assert user_count(empty_database_url) == 0
+    assert table_counts(empty_database_url) == dict.fromkeys(TABLES, 0)
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [
+        ("/tmp/pg-socket", True),
+        ("localhost", True),
+        ("127.0.0.1", True),
+        ("127.0.1.1", True),
+        ("::1", True),
+        ("db.example.edu", False),
+        ("10.0.0.5", False),
+        ("localhost.example.edu", False),
+    ],
+)
+def test_is_local_host(host, local):
+    assert is_local_host(host) is local

@@ -272,11 +272,10 @@ def test_an_autocommit_connection_gets_all_the_data_in_one_transaction(schema_co
 
 
 def test_with_the_unit2_schema_every_person_gets_a_verified_account_and_there_is_an_admin(
-    admin_connection, postgresql_server
+    admin_connection, postgresql_server, unit2_schema_creator
 ):
     from psycopg import sql as psql
 
-    from scheduler_common.schema import apply_schema
     from scheduler_common.seed import DEV_ADMIN_EMAIL, DEV_PASSWORD, DEV_PASSWORD_HASH
     from scheduler_common.testing import conninfo
 
@@ -284,8 +283,8 @@ def test_with_the_unit2_schema_every_person_gets_a_verified_account_and_there_is
     admin_connection.execute(psql.SQL("CREATE DATABASE {}").format(name))
     try:
         with psycopg.connect(conninfo(postgresql_server, "seed_accounts")) as conn:
-            apply_schema(conn, ("unit1_catalog", "unit2_auth"))
-            counts = seed_database(conn)
+            unit2_schema_creator(conn)
+            counts = seed_database(conn, dev_accounts=True)
             roles = dict(conn.execute("SELECT role, count(*) FROM users GROUP BY role").fetchall())
             unverified = conn.execute("SELECT count(*) FROM users WHERE NOT is_verified").fetchone()
             admin = conn.execute(
@@ -299,3 +298,25 @@ def test_with_the_unit2_schema_every_person_gets_a_verified_account_and_there_is
     assert unverified == (0,)
     assert admin == (DEV_PASSWORD_HASH,)
     assert DEV_PASSWORD == "scheduler-dev"  # the password the guide and `serve` print
+
+
+def test_with_the_unit2_schema_no_account_is_made_unless_asked(
+    admin_connection, postgresql_server, unit2_schema_creator
+):
+    from psycopg import sql as psql
+
+    from scheduler_common.testing import conninfo
+
+    name = psql.Identifier("seed_no_accounts")
+    admin_connection.execute(psql.SQL("CREATE DATABASE {}").format(name))
+    try:
+        with psycopg.connect(conninfo(postgresql_server, "seed_no_accounts")) as conn:
+            unit2_schema_creator(conn)
+            counts = seed_database(conn)
+            users = conn.execute("SELECT count(*) FROM users").fetchone()[0]
+    finally:
+        admin_connection.execute(psql.SQL("DROP DATABASE {} WITH (FORCE)").format(name))
+
+    assert counts.accounts == 0
+    assert users == 0
+    assert counts.students == 500

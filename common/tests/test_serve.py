@@ -7,23 +7,34 @@ was called (and looks at the database while it is up) instead of serving forever
 import os
 import runpy
 import signal
+import socket
+import subprocess
 import sys
+import textwrap
 import types
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
+import psutil
 import psycopg
 import pytest
 
 from scheduler_common import serve
-from scheduler_common.serve import prepare_local_database
+from scheduler_common.serve import outbox_command, prepare_local_database
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+UNIT1_SCHEMA = Path(__file__).resolve().parents[2] / "unit1_data_api" / "scheduler" / "schema"
+STARTUP_LINES = 200  # serve prints a handful of lines before it serves; bounded, not timed
 
 
 class RecordingApp:
     """Stands in for a Flask app: `run()` records its arguments and the database it sees."""
 
-    def __init__(self, database_url: str):
+    def __init__(self, database_url: str, commands: dict | None = None):
         self.database_url = database_url
+        self.cli = types.SimpleNamespace(commands=commands or {})
+        self.root_path = "/units/unit2_auth/scheduler"
         self.run_kwargs = None
         self.courses_while_running = None
 
@@ -39,14 +50,14 @@ class RecordingApp:
 
 
 @pytest.fixture
-def fake_unit(monkeypatch) -> Iterator[list[RecordingApp]]:
+def fake_unit(monkeypatch, schema_creator) -> Iterator[list[RecordingApp]]:
     """Install a stand-in `scheduler` package; returns the apps its create_app made.
 
-    `main()` installs a SIGTERM handler; the test process gets its own back afterwards.
+    `main()` installs SIGINT and SIGTERM handlers; the test process gets its own back.
     """
     apps: list[RecordingApp] = []
     module = types.ModuleType("scheduler")
-    module.SCHEMA_PARTS = ("unit1_catalog",)
+    module.create_schema = schema_creator
 
     def create_app():
         apps.append(RecordingApp(os.environ["DATABASE_URL"]))
@@ -54,14 +65,17 @@ def fake_unit(monkeypatch) -> Iterator[list[RecordingApp]]:
 
     module.create_app = create_app
     monkeypatch.setitem(sys.modules, "scheduler", module)
-    previous_handler = signal.getsignal(signal.SIGTERM)
+    previous_handlers = {number: signal.getsignal(number) for number in STOP_SIGNALS}
     yield apps
-    signal.signal(signal.SIGTERM, previous_handler)
+    for number, handler in previous_handlers.items():
+        signal.signal(number, handler)
 
 
-def test_prepare_local_database_seeds_a_database_that_lives_as_long_as_the_stack(capsys):
+def test_prepare_local_database_seeds_a_database_that_lives_as_long_as_the_stack(
+    capsys, schema_creator
+):
     with ExitStack() as stack:
-        url = prepare_local_database(stack, ("unit1_catalog",), 1)
+        url = prepare_local_database(stack, schema_creator, 1)
 
         assert url.endswith(f"/{serve.DATABASE}")
         with psycopg.connect(url) as conn:
@@ -160,3 +174,153 @@ def test_running_the_module_as_a_script_calls_main(fake_unit, monkeypatch, datab
 
     [app] = fake_unit
     assert app.run_kwargs["port"] == 5099
+
+
+def test_a_busy_port_is_refused_before_any_database_is_made(fake_unit, monkeypatch, capsys):
+    made = []
+    monkeypatch.setattr(serve, "prepare_local_database", lambda *args: made.append(args))
+    monkeypatch.setenv("DATABASE_URL", "")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setattr(sys, "argv", ["serve", "--port", str(port)])
+
+        with pytest.raises(SystemExit) as raised:
+            serve.main()
+
+    assert raised.value.code == 1
+    assert f"Cannot serve on 127.0.0.1:{port}" in capsys.readouterr().err
+    assert made == []
+    assert fake_unit == []
+
+
+def test_a_busy_port_message_names_the_port_option(monkeypatch, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(serve.PortInUse) as raised:
+            serve.check_port_free("127.0.0.1", port)
+
+    assert f"`nox -s serve -- --port {port + 1}`" in str(raised.value)
+
+
+def test_the_outbox_command_for_a_throwaway_database_carries_its_settings(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5999/scheduler")
+    monkeypatch.setenv("SECRET_KEY", "a key with spaces")
+    app = RecordingApp("unused", commands={"outbox": object()})
+
+    command = outbox_command(app, throwaway=True)
+
+    flask = Path(sys.executable).with_name("flask")
+    assert command == (
+        "env DATABASE_URL=postgresql://postgres@127.0.0.1:5999/scheduler "
+        f"SECRET_KEY='a key with spaces' {flask} --app /units/unit2_auth/scheduler outbox"
+    )
+
+
+def test_the_outbox_command_for_a_given_database_does_not_repeat_its_url(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://me:secret@db.example.edu/scheduler")
+    app = RecordingApp("unused", commands={"outbox": object()})
+
+    command = outbox_command(app, throwaway=False)
+
+    assert "secret" not in command
+    assert command.endswith(
+        "--app /units/unit2_auth/scheduler outbox  (with the same DATABASE_URL and SECRET_KEY)"
+    )
+
+
+def test_a_unit_without_an_outbox_gets_no_outbox_command():
+    assert outbox_command(RecordingApp("unused"), throwaway=True) is None
+
+
+def test_serve_prints_the_outbox_command_where_the_unit_has_one(fake_unit, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "")
+    monkeypatch.setattr(sys, "argv", ["serve"])
+    monkeypatch.setattr(
+        sys.modules["scheduler"],
+        "create_app",
+        lambda: RecordingApp(os.environ["DATABASE_URL"], commands={"outbox": object()}),
+    )
+
+    serve.main()
+
+    output = capsys.readouterr().out
+    assert "Read the mail it queues" in output
+    assert "--app /units/unit2_auth/scheduler outbox" in output
+    assert "DATABASE_URL=postgresql://" in output
+
+
+# A stand-in unit that really serves: serve runs as its own process, as under nox.
+FAKE_UNIT = """
+from pathlib import Path
+
+from flask import Flask
+
+SCHEMA = Path({schema!r})
+
+
+def create_schema(conn):
+    for script in sorted(SCHEMA.glob("*.sql")):
+        conn.execute(script.read_text())
+
+
+def create_app():
+    app = Flask("scheduler")
+    app.get("/api/v1/health")(lambda: {{"status": "ok"}})
+    return app
+"""
+
+
+def postgres_data_dirs(port: int) -> list[str]:
+    """The data folders of the PostgreSQL servers listening on `port` (one, or none)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if "-p" in cmdline and cmdline[cmdline.index("-p") + 1 : cmdline.index("-p") + 2] == [
+            str(port)
+        ]:
+            found.append(cmdline[cmdline.index("-D") + 1])
+    return found
+
+
+@pytest.mark.parametrize("stop_signal", STOP_SIGNALS, ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_serve_and_leaves_no_server_and_no_data_behind(tmp_path, stop_signal):
+    unit = tmp_path / "scheduler"
+    unit.mkdir()
+    (unit / "__init__.py").write_text(textwrap.dedent(FAKE_UNIT.format(schema=str(UNIT1_SCHEMA))))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "PYTHONPATH": str(tmp_path), "DATABASE_URL": ""}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scheduler_common.serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        while len(lines) < STARTUP_LINES and not any("Serving the API" in x for x in lines):
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+        [throwaway] = [line for line in lines if line.startswith("Throwaway PostgreSQL at")]
+        database_port = int(throwaway.split("@127.0.0.1:")[1].split("/")[0])
+        [data_dir] = postgres_data_dirs(database_port)
+        assert Path(data_dir).is_dir()
+
+        process.send_signal(stop_signal)
+        output = process.communicate(timeout=120)[0]
+    finally:
+        process.kill()
+        process.wait()
+
+    assert process.returncode == 0, output
+    assert "Stopping" in output
+    assert postgres_data_dirs(database_port) == []
+    assert not Path(data_dir).parent.exists()

@@ -1,7 +1,9 @@
 """Course Scheduler, Unit 1: a JSON API over a PostgreSQL catalog of courses and sections."""
 
 from datetime import date, datetime, time
+from importlib.resources import files
 
+import psycopg
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
@@ -11,10 +13,14 @@ from scheduler.http import IdConverter
 from scheduler.routes import register_blueprints
 from scheduler_common.cli import register_commands
 from scheduler_common.db import init_pool
+from scheduler_common.schema import run_sql_files
 
-# --8<-- [start:schema-parts]
-SCHEMA_PARTS = ("unit1_catalog",)
-# --8<-- [end:schema-parts]
+
+# --8<-- [start:schema]
+def create_schema(conn: psycopg.Connection) -> None:
+    """Create this unit's schema in an empty database: its SQL files, in file-name order."""
+    run_sql_files(conn, files(__name__) / "schema")  # package data, however it is installed
+    # --8<-- [end:schema]
 
 
 class IsoJSONProvider(DefaultJSONProvider):
@@ -38,5 +44,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_pool(app)
     register_error_handlers(app)
     register_blueprints(app)
-    register_commands(app, SCHEMA_PARTS)
+    register_commands(app, create_schema)
     return app

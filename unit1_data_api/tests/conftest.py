@@ -2,13 +2,13 @@
 
 import pytest
 
-from scheduler import SCHEMA_PARTS, create_app
+from scheduler import create_app, create_schema
 
 
 @pytest.fixture(scope="session")
-def schema_parts() -> tuple[str, ...]:
-    """The schema this unit's template database is built from."""
-    return SCHEMA_PARTS
+def schema_creator():
+    """What builds this unit's schema in the template database."""
+    return create_schema
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,9 @@
 """Course Scheduler, Unit 2: the catalog API with accounts, tokens, rules and roles."""
 
 from datetime import date, datetime, time
+from importlib.resources import files
 
+import psycopg
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
@@ -14,10 +16,14 @@ from scheduler.http import IdConverter
 from scheduler.routes import register_blueprints
 from scheduler_common.cli import register_commands
 from scheduler_common.db import init_pool
+from scheduler_common.schema import run_sql_files
 
-# --8<-- [start:schema-parts]
-SCHEMA_PARTS = ("unit1_catalog", "unit2_auth")
-# --8<-- [end:schema-parts]
+
+# --8<-- [start:schema]
+def create_schema(conn: psycopg.Connection) -> None:
+    """Create this unit's schema in an empty database: its SQL files, in file-name order."""
+    run_sql_files(conn, files(__name__) / "schema")  # package data, however it is installed
+    # --8<-- [end:schema]
 
 
 class IsoJSONProvider(DefaultJSONProvider):
@@ -44,6 +50,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     app.before_request(check_presented_token)
     register_blueprints(app)
-    register_commands(app, SCHEMA_PARTS)
+    register_commands(app, create_schema)
     register_auth_commands(app)
     return app

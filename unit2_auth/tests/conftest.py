@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from scheduler import SCHEMA_PARTS, create_app
+from scheduler import create_app, create_schema
 from scheduler.security import create_access_token, hash_password
 
 TEST_SECRET_KEY = "test-secret-key-that-is-at-least-32-bytes-long"
@@ -17,9 +17,9 @@ TEST_PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
-def schema_parts() -> tuple[str, ...]:
-    """The schema this unit's template database is built from."""
-    return SCHEMA_PARTS
+def schema_creator():
+    """What builds this unit's schema in the template database."""
+    return create_schema
 
 
 @pytest.fixture(scope="session")
