@@ -1,6 +1,6 @@
 """Connection plumbing: one psycopg pool per Flask app, dict rows, one transaction per block."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -22,12 +22,37 @@ def init_pool(app: Flask) -> ConnectionPool:
         # A connection the server dropped (restart, failover) is replaced before it is
         # handed out, so the app recovers from an outage without being restarted.
         check=ConnectionPool.check_connection,
+        configure=bounded_waits(
+            app.config.get("DB_STATEMENT_TIMEOUT"), app.config.get("DB_LOCK_TIMEOUT")
+        ),
         open=False,
         name=app.import_name,
     )
     pool.open(wait=False)
     app.extensions[POOL_EXTENSION] = pool
     return pool
+
+
+def bounded_waits(
+    statement_timeout: float | None, lock_timeout: float | None
+) -> Callable[[psycopg.Connection], None]:
+    """Return a pool `configure` callback that sets each new connection's statement and lock
+    timeouts (in seconds; None leaves the server's default, usually no limit)."""
+    settings = {
+        name: str(round(seconds * 1000))  # PostgreSQL reads a bare number as milliseconds
+        for name, seconds in (
+            ("statement_timeout", statement_timeout),
+            ("lock_timeout", lock_timeout),
+        )
+        if seconds is not None
+    }
+
+    def configure(conn: psycopg.Connection) -> None:
+        for name, milliseconds in settings.items():
+            conn.execute("SELECT set_config(%s, %s, false)", (name, milliseconds))
+        conn.commit()  # the pool wants the connection idle, and session settings outlive this
+
+    return configure
 
 
 def close_pool(app: Flask) -> None:
