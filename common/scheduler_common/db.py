@@ -33,6 +33,7 @@ def init_pool(app: Flask) -> ConnectionPool:
     return pool
 
 
+# --8<-- [start:bounded-waits]
 def bounded_waits(
     statement_timeout: float | None, lock_timeout: float | None
 ) -> Callable[[psycopg.Connection], None]:
@@ -53,6 +54,7 @@ def bounded_waits(
         conn.commit()  # the pool wants the connection idle, and session settings outlive this
 
     return configure
+    # --8<-- [end:bounded-waits]
 
 
 def close_pool(app: Flask) -> None:
