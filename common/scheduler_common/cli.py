@@ -36,6 +36,9 @@ def register_commands(app: Flask, schema_parts: tuple[str, ...]) -> None:
         """Load realistic sample data into the empty schema."""
         try:
             with transaction() as conn:
+                # A batch job, not a request: a large --scale may take longer than the
+                # statement timeout that bounds requests.
+                conn.execute("SET LOCAL statement_timeout = 0")
                 counts = seed_database(conn, scale=scale)
         except SeedError as error:
             raise click.ClickException(str(error)) from None
