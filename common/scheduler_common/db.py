@@ -1,6 +1,6 @@
 """Connection plumbing: one psycopg pool per Flask app, dict rows, one transaction per block."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -18,13 +18,17 @@ def init_pool(app: Flask) -> ConnectionPool:
         min_size=app.config["DB_POOL_MIN_SIZE"],
         max_size=app.config["DB_POOL_MAX_SIZE"],
         timeout=app.config["DB_POOL_TIMEOUT"],
-        kwargs={"row_factory": dict_row},
+        kwargs={
+            "row_factory": dict_row,
+            "options": bounded_waits(
+                app.config["DATABASE_URL"],
+                app.config.get("DB_STATEMENT_TIMEOUT"),
+                app.config.get("DB_LOCK_TIMEOUT"),
+            ),
+        },
         # A connection the server dropped (restart, failover) is replaced before it is
         # handed out, so the app recovers from an outage without being restarted.
         check=ConnectionPool.check_connection,
-        configure=bounded_waits(
-            app.config.get("DB_STATEMENT_TIMEOUT"), app.config.get("DB_LOCK_TIMEOUT")
-        ),
         open=False,
         name=app.import_name,
     )
@@ -35,25 +39,18 @@ def init_pool(app: Flask) -> ConnectionPool:
 
 # --8<-- [start:bounded-waits]
 def bounded_waits(
-    statement_timeout: float | None, lock_timeout: float | None
-) -> Callable[[psycopg.Connection], None]:
-    """Return a pool `configure` callback that sets each new connection's statement and lock
-    timeouts (in seconds; None leaves the server's default, usually no limit)."""
-    settings = {
-        name: str(round(seconds * 1000))  # PostgreSQL reads a bare number as milliseconds
-        for name, seconds in (
-            ("statement_timeout", statement_timeout),
-            ("lock_timeout", lock_timeout),
-        )
-        if seconds is not None
-    }
+    conninfo: str, statement_timeout: float | None, lock_timeout: float | None
+) -> str:
+    """Return the server `options` that give each connection these statement and lock timeouts
+    (seconds; None keeps the server's default, usually no limit), after any in `conninfo`.
 
-    def configure(conn: psycopg.Connection) -> None:
-        for name, milliseconds in settings.items():
-            conn.execute("SELECT set_config(%s, %s, false)", (name, milliseconds))
-        conn.commit()  # the pool wants the connection idle, and session settings outlive this
-
-    return configure
+    Set as options at connect time, they cost no extra round trip and no statement of ours.
+    """
+    options = [psycopg.conninfo.conninfo_to_dict(conninfo).get("options") or ""]
+    for name, seconds in (("statement_timeout", statement_timeout), ("lock_timeout", lock_timeout)):
+        if seconds is not None:
+            options.append(f"-c {name}={round(seconds * 1000)}")  # a bare number: milliseconds
+    return " ".join(option for option in options if option)
     # --8<-- [end:bounded-waits]
 
 

@@ -74,3 +74,17 @@ def test_seed_is_not_cancelled_by_the_request_statement_timeout(empty_database_u
 
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Seeded: ")
+
+
+def test_server_options_already_in_the_url_are_kept(database_url):
+    app = app_with(f"{database_url} options='-c work_mem=8MB'", DB_LOCK_TIMEOUT=0.25)
+    try:
+        with app.app_context(), transaction() as conn:
+            settings = conn.execute(
+                "SELECT current_setting('work_mem') AS work_mem,"
+                " current_setting('lock_timeout') AS lock"
+            ).fetchone()
+    finally:
+        close_pool(app)
+
+    assert settings == {"work_mem": "8MB", "lock": "250ms"}
