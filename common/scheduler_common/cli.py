@@ -55,6 +55,9 @@ def register_commands(app: Flask, create_schema: Callable[[psycopg.Connection], 
                         f"--dev-accounts is only for a database on this machine, "
                         f"not on {conn.info.host!r}."
                     )
+                # A batch job, not a request: a large --scale may take longer than the
+                # statement timeout that bounds requests.
+                conn.execute("SET LOCAL statement_timeout = 0")
                 counts = seed_database(conn, scale=scale, dev_accounts=dev_accounts)
         except SeedError as error:
             raise click.ClickException(str(error)) from None

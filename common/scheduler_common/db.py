@@ -18,7 +18,14 @@ def init_pool(app: Flask) -> ConnectionPool:
         min_size=app.config["DB_POOL_MIN_SIZE"],
         max_size=app.config["DB_POOL_MAX_SIZE"],
         timeout=app.config["DB_POOL_TIMEOUT"],
-        kwargs={"row_factory": dict_row},
+        kwargs={
+            "row_factory": dict_row,
+            "options": bounded_waits(
+                app.config["DATABASE_URL"],
+                app.config.get("DB_STATEMENT_TIMEOUT"),
+                app.config.get("DB_LOCK_TIMEOUT"),
+            ),
+        },
         # A connection the server dropped (restart, failover) is replaced before it is
         # handed out, so the app recovers from an outage without being restarted.
         check=ConnectionPool.check_connection,
@@ -28,6 +35,23 @@ def init_pool(app: Flask) -> ConnectionPool:
     pool.open(wait=False)
     app.extensions[POOL_EXTENSION] = pool
     return pool
+
+
+# --8<-- [start:bounded-waits]
+def bounded_waits(
+    conninfo: str, statement_timeout: float | None, lock_timeout: float | None
+) -> str:
+    """Return the server `options` that give each connection these statement and lock timeouts
+    (seconds; None keeps the server's default, usually no limit), after any in `conninfo`.
+
+    Set as options at connect time, they cost no extra round trip and no statement of ours.
+    """
+    options = [psycopg.conninfo.conninfo_to_dict(conninfo).get("options") or ""]
+    for name, seconds in (("statement_timeout", statement_timeout), ("lock_timeout", lock_timeout)):
+        if seconds is not None:
+            options.append(f"-c {name}={round(seconds * 1000)}")  # a bare number: milliseconds
+    return " ".join(option for option in options if option)
+    # --8<-- [end:bounded-waits]
 
 
 def close_pool(app: Flask) -> None:

@@ -8,8 +8,8 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from scheduler.config import load_config
-from scheduler.errors import register_error_handlers
-from scheduler.http import IdConverter
+from scheduler.errors import register_error_handlers, register_fault_handlers
+from scheduler.http import IdConverter, without_content_type_on_no_content
 from scheduler.routes import register_blueprints
 from scheduler_common.cli import register_commands
 from scheduler_common.db import init_pool
@@ -43,6 +43,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.url_map.strict_slashes = False
     init_pool(app)
     register_error_handlers(app)
+    register_fault_handlers(app)
+    app.after_request(without_content_type_on_no_content)
     register_blueprints(app)
     register_commands(app, create_schema)
     return app

@@ -11,6 +11,12 @@ DEFAULTS = {
     "DB_POOL_MIN_SIZE": 1,
     "DB_POOL_MAX_SIZE": 10,
     "DB_POOL_TIMEOUT": 5.0,  # seconds a request waits for a connection before a 503
+    # --8<-- [start:database-timeouts]
+    # Seconds before the database gives up on a statement, or on waiting for a lock, and the
+    # request answers 503: a stuck lock never holds a worker until the server kills it.
+    "DB_STATEMENT_TIMEOUT": 10.0,
+    "DB_LOCK_TIMEOUT": 5.0,
+    # --8<-- [end:database-timeouts]
     "MAX_CONTENT_LENGTH": 64 * 1024,  # larger bodies get a 413
 }
 

@@ -1,6 +1,7 @@
 """Field rules for request bodies, with voluptuous, and the 422 they produce."""
 
 import re
+import unicodedata
 
 from voluptuous import All, Invalid, MultipleInvalid, Optional, Required, Schema
 
@@ -62,7 +63,35 @@ def matching(pattern: re.Pattern, message: str, *, transform=str):
     return check
 
 
-email = All(text(254), matching(EMAIL_PATTERN, "Must be an email address."))
+# --8<-- [start:email]
+MAX_EMAIL_LENGTH = 254
+
+
+def plain_email(value: str) -> str:
+    """An email address in the one spelling we store, refusing what could pass for another.
+
+    NFKC folds compatibility forms (fullwidth "ｊｏ＠ｅｘａｍｐｌｅ．ｅｄｕ" is jo@example.edu);
+    the domain loses its trailing dot and is lower-cased, since DNS ignores both. What still
+    looks like someone else's address is refused: invisible format characters (zero-width
+    spaces, joiners) and anything outside ASCII, such as a Cyrillic "а" posing as a Latin
+    "a". Internationalised addresses are therefore not accepted.
+    """
+    value = unicodedata.normalize("NFKC", value)
+    if any(unicodedata.category(character) == "Cf" for character in value):
+        raise Invalid("Must not contain invisible characters such as zero-width spaces.")
+    if not value.isascii():
+        raise Invalid("Must be written in ASCII characters only (look-alike letters are refused).")
+    local_part, at, domain = value.rpartition("@")
+    value = f"{local_part}{at}{domain.rstrip('.').lower()}"
+    if len(value) > MAX_EMAIL_LENGTH:
+        raise Invalid(f"Must be at most {MAX_EMAIL_LENGTH} characters.")
+    return value
+
+
+email = All(
+    text(MAX_EMAIL_LENGTH), plain_email, matching(EMAIL_PATTERN, "Must be an email address.")
+)
+# --8<-- [end:email]
 term = matching(TERM_PATTERN, "Must look like 2027-spring (spring, summer, fall or winter).")
 clock_time = matching(TIME_PATTERN, "Must be a 24-hour time HH:MM, e.g. 09:00.")
 course_code = matching(

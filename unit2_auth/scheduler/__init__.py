@@ -10,9 +10,9 @@ from flask.json.provider import DefaultJSONProvider
 from scheduler.auth import check_presented_token
 from scheduler.cli import register_auth_commands
 from scheduler.config import load_config
-from scheduler.errors import register_error_handlers
+from scheduler.errors import register_error_handlers, register_fault_handlers
 from scheduler.extensions import init_dummy_hash
-from scheduler.http import IdConverter
+from scheduler.http import IdConverter, without_content_type_on_no_content
 from scheduler.routes import register_blueprints
 from scheduler_common.cli import register_commands
 from scheduler_common.db import init_pool
@@ -48,6 +48,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_pool(app)
     init_dummy_hash(app)
     register_error_handlers(app)
+    register_fault_handlers(app)
+    app.after_request(without_content_type_on_no_content)
     app.before_request(check_presented_token)
     register_blueprints(app)
     register_commands(app, create_schema)
