@@ -11,6 +11,8 @@ ROOT = Path(__file__).parent
 CONSTRAINTS = str(ROOT / "constraints.txt")
 # Every snapshot folder with a package in it, oldest first; a new unit is picked up by itself.
 UNITS = sorted(path.parent.name for path in ROOT.glob("unit[0-9]*_*/pyproject.toml"))
+# The units with an OpenAPI document to fuzz (Unit 3 on), oldest first.
+FUZZABLE_UNITS = [unit for unit in UNITS if (ROOT / unit / "tests" / "fuzz.py").exists()]
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests", "lint", "docs"]
@@ -74,6 +76,20 @@ def stop_like_ctrl_c(*_) -> None:
     raise KeyboardInterrupt
 
 
+# --8<-- [start:e2e-session]
+@nox.session
+def e2e(session: nox.Session) -> None:
+    """Run the newest unit's Postman collection with newman against gunicorn on a throwaway
+    database (the collection arrives with Unit 3)."""
+    unit = [unit for unit in UNITS if (ROOT / unit / "postman").is_dir()][-1]
+    install(session, "-e", "common[embedded]", "-e", unit)
+    session.chdir(unit)
+    # Node and npm come from the machine; newman itself is pinned in the unit's lock file.
+    session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+    session.run("python", "postman/run_e2e.py", *session.posargs)
+    # --8<-- [end:e2e-session]
+
+
 @nox.session
 def serve(session: nox.Session) -> None:
     """Serve a unit (the newest, or `-- UNIT`) on a seeded throwaway database; `-- --help`."""
@@ -113,6 +129,17 @@ def standalone(session: nox.Session, unit: str) -> None:
     commands = match[1].replace(REPOSITORY_PLACEHOLDER, ROOT.as_uri())
     with tempfile.TemporaryDirectory(prefix=f"standalone-{unit}-") as folder, session.chdir(folder):
         session.run("bash", "-euxo", "pipefail", "-c", commands, external=True)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Fuzz the newest documented unit on a live server: no server errors, no response the
+    OpenAPI document does not allow. Options after -- go to schemathesis, e.g. a bounded
+    budget for CI: `nox -s fuzz -- --max-examples 20`."""
+    unit = FUZZABLE_UNITS[-1]
+    install(session, "-e", "common[embedded]", "-e", f"{unit}[test]")
+    session.chdir(unit)
+    session.run("python", "tests/fuzz.py", *session.posargs)
 
 
 @nox.session

@@ -43,6 +43,8 @@ IGNORED = ("__pycache__", "*.py[cod]", "*.egg-info", ".pytest_cache", ".coverage
 IGNORED_DIRS = ("__pycache__", "*.egg-info", ".pytest_cache", ".ruff_cache", ".venv", "htmlcov")
 SCHEMA_DIR = "scheduler/schema/"  # inside the package, but shown in a section of its own
 CONTEXT_LINES = 3
+# A line longer than this means minified code (a vendored viewer, say): listed, not shown.
+MAX_SHOWN_LINE = 1000
 
 
 @dataclass(frozen=True)
@@ -304,7 +306,10 @@ def summary_table(changes: list[Change]) -> list[str]:
 def file_block(change: Change, old_unit: Unit, new_unit: Unit) -> list[str]:
     """A collapsible block with a file's diff, or the whole file when it is new."""
     added, removed = change.counts()
-    if change.status == "added":
+    if not readable((change.old or []) + (change.new or [])):
+        title = f"`{change.relative}` — {STATUS_WORDS[change.status]}"
+        body = ["Minified or binary (a vendored file): not shown here.", ""]
+    elif change.status == "added":
         title = f"`{change.relative}` — new, {plural_lines(added)}"
         body = fenced(
             change.new or [], language(change.relative), f"{new_unit.name}/{change.relative}"
@@ -319,6 +324,11 @@ def file_block(change: Change, old_unit: Unit, new_unit: Unit) -> list[str]:
         title = f"`{change.relative}` — changed, +{added} −{removed}"
         body = fenced(change.diff(old_unit, new_unit), "diff")
     return [f'??? {STATUS_KINDS[change.status]} "{title}"', "", *indent(body), ""]
+
+
+def readable(lines: list[str]) -> bool:
+    """Whether a file's lines are worth showing: text, and not minified."""
+    return all(len(line) <= MAX_SHOWN_LINE and "\ufffd" not in line for line in lines)
 
 
 def plural_lines(count: int) -> str:

@@ -1,12 +1,14 @@
 """Fixtures for Unit 2's tests; the database plumbing comes from scheduler_common.testing.
 
 Most tests act as an admin (`client`), who may do everything Unit 1 allowed anyone; tests
-of who may do what use `anonymous_client` and `client_for(user)`.
+of who may do what use `anonymous_client` and `client_for(user)`. Every one of these clients
+checks each response it receives against the OpenAPI document (see contract.py).
 """
 
 from datetime import timedelta
 
 import pytest
+from contract import ContractClient
 
 from scheduler import create_app, create_schema
 from scheduler.security import create_access_token, hash_password
@@ -27,7 +29,10 @@ def app_factory():
     """The unit's app factory with test settings, for the common `app` fixture."""
 
     def create_test_app(overrides: dict | None = None):
-        return create_app({**TEST_SETTINGS, **(overrides or {})})
+        app = create_app({**TEST_SETTINGS, **(overrides or {})})
+        # Every response any test receives is checked against the OpenAPI document.
+        app.test_client_class = ContractClient
+        return app
 
     return create_test_app
 
