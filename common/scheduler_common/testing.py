@@ -83,13 +83,33 @@ def admin_connection(postgresql_server) -> Iterator[psycopg.Connection]:
         yield conn
 
 
+def drop_databases(admin_connection: psycopg.Connection, names: list[str]) -> None:
+    """Drop the named databases, taking each name off the list once it is gone."""
+    while names:
+        name = sql.Identifier(names[-1])
+        admin_connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(name))
+        names.pop()
+
+
+@pytest.fixture(scope="session")
+def finished_databases(admin_connection) -> Iterator[list[str]]:
+    """The clones of finished tests, dropped when the next test starts and at the end of the
+    run. Dropping at once would stall: the test's connections have only just been closed,
+    and PostgreSQL waits for their backends to exit in steps of 100 ms."""
+    names: list[str] = []
+    yield names
+    drop_databases(admin_connection, names)
+
+
 _database_numbers = itertools.count(1)
 
 
 # --8<-- [start:database-name]
 @pytest.fixture
-def database_name(admin_connection, template_database: str) -> Iterator[str]:
-    """A fresh database cloned from the template for this test alone, dropped afterwards."""
+def database_name(admin_connection, template_database: str, finished_databases) -> Iterator[str]:
+    """A fresh database cloned from the template for this test alone; it is dropped before
+    the next test starts, so no test ever sees another test's database."""
+    drop_databases(admin_connection, finished_databases)
     name = f"test_{os.getpid()}_{next(_database_numbers)}"
     admin_connection.execute(
         sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
@@ -97,7 +117,7 @@ def database_name(admin_connection, template_database: str) -> Iterator[str]:
         )
     )
     yield name
-    admin_connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    finished_databases.append(name)
     # --8<-- [end:database-name]
 
 

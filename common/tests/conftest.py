@@ -6,6 +6,9 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+# pytester runs a pytest session inside a test: the fixtures' behaviour across tests.
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(scope="session")
 def schema_parts() -> tuple[str, ...]:
