@@ -83,19 +83,20 @@ def admin_connection(postgresql_server) -> Iterator[psycopg.Connection]:
         yield conn
 
 
-def drop_databases(admin_connection: psycopg.Connection, names: list[str]) -> None:
-    """Drop the named databases, taking each name off the list once it is gone."""
-    while names:
-        name = sql.Identifier(names[-1])
-        admin_connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(name))
-        names.pop()
+def drop_databases(admin_connection: psycopg.Connection, names: list[str], keep: int = 0) -> None:
+    """Drop the oldest of the named databases until only `keep` are left on the list."""
+    while len(names) > keep:
+        admin_connection.execute(
+            sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(names[0]))
+        )
+        names.pop(0)
 
 
 @pytest.fixture(scope="session")
 def finished_databases(admin_connection) -> Iterator[list[str]]:
-    """The clones of finished tests, dropped when the next test starts and at the end of the
-    run. Dropping at once would stall: the test's connections have only just been closed,
-    and PostgreSQL waits for their backends to exit in steps of 100 ms."""
+    """The clones of finished tests, oldest first, dropped one test later and at the end of
+    the run. Dropping a clone as soon as its test ends would stall: the test's connections
+    have only just closed, and PostgreSQL waits for their backends to exit in 100 ms steps."""
     names: list[str] = []
     yield names
     drop_databases(admin_connection, names)
@@ -107,9 +108,9 @@ _database_numbers = itertools.count(1)
 # --8<-- [start:database-name]
 @pytest.fixture
 def database_name(admin_connection, template_database: str, finished_databases) -> Iterator[str]:
-    """A fresh database cloned from the template for this test alone; it is dropped before
-    the next test starts, so no test ever sees another test's database."""
-    drop_databases(admin_connection, finished_databases)
+    """A fresh database cloned from the template for this test alone, dropped when the test
+    after the next one starts (or at the end of the run)."""
+    drop_databases(admin_connection, finished_databases, keep=1)
     name = f"test_{os.getpid()}_{next(_database_numbers)}"
     admin_connection.execute(
         sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(

@@ -132,19 +132,24 @@ def test_first(clones_left_at_the_end, database_name):
 
 def test_second(database_name, admin_connection):
     first = pathlib.Path("first.txt").read_text()
-    assert first != database_name
+    assert exists(admin_connection, first)  # its connections may still be closing
+    pathlib.Path("second.txt").write_text(database_name)
+
+def test_third(database_name, admin_connection):
+    first, second = (pathlib.Path(n).read_text() for n in ("first.txt", "second.txt"))
     assert not exists(admin_connection, first)
     assert exists(admin_connection, database_name)
+    assert len({first, second, database_name}) == 3
 """
 
 
-def test_a_tests_database_is_gone_before_the_next_test_and_at_the_end(pytester):
+def test_a_tests_database_is_dropped_one_test_later_and_at_the_end(pytester):
     pytester.makeconftest(INNER_CONFTEST)
     pytester.makepyfile(test_inner=INNER_TESTS)
 
     result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:xdist")
 
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
     assert (pytester.path / "left_at_the_end.txt").read_text() == "[]"
 
 
