@@ -72,7 +72,9 @@ def serve(session: nox.Session) -> None:
 
 
 @nox.session
-def benchmark(session: nox.Session) -> None:
-    """Measure per-test database isolation overhead against the raw clone-and-drop cost."""
-    install(session, "-e", "common[testing]", "-e", UNITS[-1])
-    session.run("python", "benchmarks/isolation.py", *session.posargs)
+@nox.parametrize("unit", UNITS)
+def benchmark(session: nox.Session, unit: str) -> None:
+    """Measure a unit's per-test isolation overhead against the raw clone-and-drop cost, and
+    its whole suite's cost per test in one process and on every core."""
+    install(session, "-e", "common[testing]", "-e", f"{unit}[test]")
+    session.run("python", "benchmarks/isolation.py", unit, *session.posargs)

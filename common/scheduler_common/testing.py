@@ -83,6 +83,7 @@ def admin_connection(postgresql_server) -> Iterator[psycopg.Connection]:
         yield conn
 
 
+# --8<-- [start:database-name]
 def drop_databases(admin_connection: psycopg.Connection, names: list[str], keep: int = 0) -> None:
     """Drop the oldest of the named databases until only `keep` are left on the list."""
     while len(names) > keep:
@@ -105,7 +106,6 @@ def finished_databases(admin_connection) -> Iterator[list[str]]:
 _database_numbers = itertools.count(1)
 
 
-# --8<-- [start:database-name]
 @pytest.fixture
 def database_name(admin_connection, template_database: str, finished_databases) -> Iterator[str]:
     """A fresh database cloned from the template for this test alone, dropped when the test
