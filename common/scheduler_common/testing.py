@@ -83,34 +83,28 @@ def admin_connection(postgresql_server) -> Iterator[psycopg.Connection]:
         yield conn
 
 
-# --8<-- [start:database-name]
-def drop_databases(admin_connection: psycopg.Connection, names: list[str], keep: int = 0) -> None:
-    """Drop the oldest of the named databases until only `keep` are left on the list."""
-    while len(names) > keep:
-        admin_connection.execute(
-            sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(names[0]))
-        )
-        names.pop(0)
+BACKEND_EXIT_POLLS = 500  # 2 ms apart: a second at most, then DROP … FORCE deals with them
 
 
-@pytest.fixture(scope="session")
-def finished_databases(admin_connection) -> Iterator[list[str]]:
-    """The clones of finished tests, oldest first, dropped one test later and at the end of
-    the run. Dropping a clone as soon as its test ends would stall: the test's connections
-    have only just closed, and PostgreSQL waits for their backends to exit in 100 ms steps."""
-    names: list[str] = []
-    yield names
-    drop_databases(admin_connection, names)
+def wait_for_backends_to_exit(admin_connection: psycopg.Connection, name: str) -> None:
+    """Wait until no server process serves the database. A backend whose client has just
+    closed takes a few ms to exit, and a DROP DATABASE that finds one waits 100 ms."""
+    for _ in range(BACKEND_EXIT_POLLS):
+        still_open = admin_connection.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = %s", (name,)
+        ).fetchone()
+        if still_open is None:
+            return
+        time.sleep(0.002)
 
 
 _database_numbers = itertools.count(1)
 
 
+# --8<-- [start:database-name]
 @pytest.fixture
-def database_name(admin_connection, template_database: str, finished_databases) -> Iterator[str]:
-    """A fresh database cloned from the template for this test alone, dropped when the test
-    after the next one starts (or at the end of the run)."""
-    drop_databases(admin_connection, finished_databases, keep=1)
+def database_name(admin_connection, template_database: str) -> Iterator[str]:
+    """A fresh database cloned from the template for this test alone, dropped afterwards."""
     name = f"test_{os.getpid()}_{next(_database_numbers)}"
     admin_connection.execute(
         sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
@@ -118,7 +112,8 @@ def database_name(admin_connection, template_database: str, finished_databases) 
         )
     )
     yield name
-    finished_databases.append(name)
+    wait_for_backends_to_exit(admin_connection, name)
+    admin_connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
     # --8<-- [end:database-name]
 
 
