@@ -9,6 +9,8 @@ import nox
 
 ROOT = Path(__file__).parent
 CONSTRAINTS = str(ROOT / "constraints.txt")
+# coverage's settings for the `tests` session; it follows pytest-xdist into its workers.
+COVERAGE_SETTINGS = str(ROOT / ".coveragerc")
 # Every snapshot folder with a package in it, oldest first; a new unit is picked up by itself.
 UNITS = sorted(path.parent.name for path in ROOT.glob("unit[0-9]*_*/pyproject.toml"))
 # The units with an OpenAPI document to fuzz (Unit 3 on), oldest first.
@@ -35,9 +37,16 @@ def tests(session: nox.Session, unit: str) -> None:
         install(session, "-e", "common[testing]", "-e", f"{unit}[test]")
         package = "scheduler"
     session.chdir(unit)
+    session.env["COVERAGE_RCFILE"] = COVERAGE_SETTINGS
     # coverage wraps pytest (rather than pytest-cov) so that it also sees the fixtures
-    # module, which pytest imports as a plugin before any pytest-cov could start.
-    session.run("coverage", "run", f"--source={package}", "-m", "pytest", *session.posargs)
+    # module, which pytest imports as a plugin before any pytest-cov could start. Each
+    # pytest-xdist worker (one per core, each with its own PostgreSQL) writes its own data
+    # file; `-n 0` after -- runs the tests in one process.
+    session.run("coverage", "erase")
+    session.run(
+        "coverage", "run", f"--source={package}", "-m", "pytest", "-n", "auto", *session.posargs
+    )
+    session.run("coverage", "combine", "--quiet")
     session.run("coverage", "report", "--show-missing", "--skip-covered", "--fail-under=90")
 
 
@@ -143,7 +152,9 @@ def fuzz(session: nox.Session) -> None:
 
 
 @nox.session
-def benchmark(session: nox.Session) -> None:
-    """Measure per-test database isolation overhead against the raw clone-and-drop cost."""
-    install(session, "-e", "common[testing]", "-e", UNITS[-1])
-    session.run("python", "benchmarks/isolation.py", *session.posargs)
+@nox.parametrize("unit", UNITS)
+def benchmark(session: nox.Session, unit: str) -> None:
+    """Measure a unit's per-test isolation overhead against the raw clone-and-drop cost, and
+    its whole suite's cost per test in one process and on every core."""
+    install(session, "-e", "common[testing]", "-e", f"{unit}[test]")
+    session.run("python", "benchmarks/isolation.py", unit, *session.posargs)

@@ -1,34 +1,34 @@
-"""Per-test isolation overhead, next to the raw CREATE DATABASE … TEMPLATE + DROP cost.
+"""Per-test isolation overhead, next to the raw CREATE DATABASE … TEMPLATE + DROP cost, and
+what a unit's whole suite costs per test, serial and on every core.
 
-    nox -s benchmark                  # the newest unit
-    nox -s benchmark -- --rounds 300
+    nox -s benchmark                                  # every unit
+    nox -s "benchmark(unit='unit2_auth')" -- --rounds 300
+    python benchmarks/isolation.py unit1_data_api     # with the unit and common[testing] installed
 
-Runs a throwaway pytest session on the shared fixtures: tests that take a fresh database
-(`database_name`) or a whole app bound to one (`client`) and do nothing else, so their setup
-plus teardown time is the isolation overhead; and, on the same server in the same run, the
-raw clone-and-drop statements timed directly. Reports medians and the ratio (target ≤ 1.5×).
+First a throwaway pytest session on the unit's own fixtures (its tests/conftest.py, so Unit 2's
+`client` is its admin client with its SECRET_KEY): tests that take a fresh database
+(`database_name`), a connection to one (`db`) or a client of an app bound to one (`client`) and
+do nothing else, so their setup plus teardown time is the isolation overhead; and, on the same
+server in the same run, the raw clone-and-drop statements timed directly. Then the unit's real
+suite, once in one process and once with pytest-xdist on every core. Reports medians and ratios
+(target for `client`: ≤ 1.5× raw).
 """
 
 import argparse
+import importlib.util
+import os
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-CONFTEST = """
-import pytest
-from scheduler import create_app, create_schema
-
-@pytest.fixture(scope="session")
-def schema_creator():
-    return create_schema
-
-@pytest.fixture(scope="session")
-def app_factory():
-    return create_app
-"""
+ROOT = Path(__file__).resolve().parent.parent
+UNITS = sorted(path.parent.name for path in ROOT.glob("unit[0-9]*_*/pyproject.toml"))
+FIXTURES = ("database_name", "db", "client")
 
 TESTS = """
 import time
@@ -51,7 +51,11 @@ def test_raw_before(raw_timings, admin_connection, template_database):
     raw_clone_and_drop(raw_timings, admin_connection, template_database)
 
 @pytest.mark.parametrize("n", range(ROUNDS))
-def test_database(database_name, n):
+def test_database_name(database_name, n):
+    pass
+
+@pytest.mark.parametrize("n", range(ROUNDS))
+def test_db(db, n):
     pass
 
 @pytest.mark.parametrize("n", range(ROUNDS))
@@ -61,14 +65,15 @@ def test_client(client, n):
 def test_raw_after(raw_timings, admin_connection, template_database):
     raw_clone_and_drop(raw_timings, admin_connection, template_database)
 """
+WALL_LINE = re.compile(r"wall: +([\d.]+) s for (\d+) tests")
 
 
 class Collector:
-    """A pytest plugin that keeps each test's setup + teardown time."""
+    """A pytest plugin that keeps each do-nothing test's setup + teardown time."""
 
     def __init__(self) -> None:
         self.raw: list[float] = []
-        self.overhead: dict[str, dict[str, float]] = {"database": {}, "client": {}}
+        self.overhead: dict[str, dict[str, float]] = {fixture: {} for fixture in FIXTURES}
 
     @pytest.fixture
     def raw_timings(self) -> list[float]:
@@ -77,40 +82,97 @@ class Collector:
 
     def pytest_runtest_logreport(self, report) -> None:
         """Add up the setup and teardown phases of the do-nothing tests."""
-        for kind, timings in self.overhead.items():
-            if f"test_{kind}[" in report.nodeid and report.when in ("setup", "teardown"):
+        for fixture, timings in self.overhead.items():
+            if f"test_{fixture}[" in report.nodeid and report.when in ("setup", "teardown"):
                 timings[report.nodeid] = timings.get(report.nodeid, 0.0) + report.duration
 
 
-def main() -> int:
-    """Run the measurement and print the report."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=200)
-    args = parser.parse_args()
+def unit_fixtures(unit: str):
+    """Import the unit's tests/conftest.py as a plugin: its schema, app factory and clients."""
+    spec = importlib.util.spec_from_file_location(
+        f"{unit}_conftest", ROOT / unit / "tests" / "conftest.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
+
+def measure_fixtures(unit: str, rounds: int) -> int:
+    """Time the raw clone-and-drop and the do-nothing tests; print the medians."""
     collector = Collector()
     with tempfile.TemporaryDirectory() as folder:
-        Path(folder, "conftest.py").write_text(CONFTEST)
-        Path(folder, "test_isolation.py").write_text(TESTS.format(rounds=args.rounds))
+        Path(folder, "test_isolation.py").write_text(TESTS.format(rounds=rounds))
+        # In order, in this process: the first and last tests time the raw statements.
+        options = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist"]
         exit_code = pytest.main(
-            ["-q", "-p", "no:cacheprovider", "--rootdir", folder, folder],
-            plugins=[collector],
+            [*options, "--rootdir", folder, folder], plugins=[collector, unit_fixtures(unit)]
         )
     if exit_code != 0:
         return int(exit_code)
 
     raw_ms = statistics.median(collector.raw) * 1000
-    runs = len(collector.raw)
-    print(f"\nraw CREATE DATABASE … TEMPLATE + DROP: median {raw_ms:.1f} ms ({runs} runs)")
-    for kind, timings in collector.overhead.items():
+    raw_mean_ms = statistics.mean(collector.raw) * 1000
+    print(
+        f"\n{unit}: raw CREATE DATABASE … TEMPLATE + DROP:"
+        f" median {raw_ms:.1f} ms, mean {raw_mean_ms:.1f} ms"
+    )
+    for fixture, timings in collector.overhead.items():
         # The first test of each kind also pays for session fixtures; leave it out.
-        per_test = sorted(timings.items())[1:]
-        median_ms = statistics.median(duration for _, duration in per_test) * 1000
+        per_test = [duration for _, duration in sorted(timings.items())[1:]]
+        median_ms = statistics.median(per_test) * 1000
+        # The mean is what a suite pays: a median hides stalls that hit one test in three.
+        mean_ms = statistics.mean(per_test) * 1000
         print(
-            f"per-test isolation with `{kind}` fixture: median {median_ms:.1f} ms"
-            f" = {median_ms / raw_ms:.2f}× raw"
+            f"{unit}: per-test isolation with `{fixture}`: median {median_ms:.1f} ms"
+            f" = {median_ms / raw_ms:.2f}× raw, mean {mean_ms:.1f} ms"
+            f" = {mean_ms / raw_mean_ms:.2f}× raw"
         )
     return 0
+
+
+def time_suite(unit: str, workers: str) -> tuple[float, int]:
+    """Run the unit's whole suite with `-n workers`; return its wall time and test count."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT / "benchmarks")}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "phases"]
+    result = subprocess.run(
+        [*command, "-n", workers],
+        cwd=ROOT / unit,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = WALL_LINE.search(result.stdout)
+    if result.returncode != 0 or not found:
+        raise SystemExit(f"{unit}'s suite failed with -n {workers}:\n{result.stdout[-3000:]}")
+    return float(found.group(1)), int(found.group(2))
+
+
+def measure_suite(unit: str) -> None:
+    """Print the suite's cost per test in one process and on every core."""
+    serial, tests = time_suite(unit, "0")
+    parallel, _ = time_suite(unit, "auto")
+    print(
+        f"{unit}: whole suite, {tests} tests, in one process: {serial / tests * 1000:.1f} ms/test"
+    )
+    print(
+        f"{unit}: whole suite with pytest-xdist -n auto ({os.cpu_count()} CPUs):"
+        f" {parallel / tests * 1000:.1f} ms/test = {serial / parallel:.2f}× faster"
+    )
+
+
+def main() -> int:
+    """Run the measurements and print the report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("unit", nargs="?", default=UNITS[-1], choices=UNITS)
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--no-suite", action="store_true", help="skip the whole-suite timing")
+    args = parser.parse_args()
+
+    exit_code = measure_fixtures(args.unit, args.rounds)
+    if exit_code == 0 and not args.no_suite:
+        measure_suite(args.unit)
+    return exit_code
 
 
 if __name__ == "__main__":

@@ -110,7 +110,7 @@ def main() -> None:
     with ExitStack() as stack:
         env = {
             **os.environ,
-            "DATABASE_URL": prepare_local_database(stack, scheduler.SCHEMA_PARTS, scale=1),
+            "DATABASE_URL": prepare_local_database(stack, scheduler.create_schema, scale=1),
             "SECRET_KEY": secrets.token_urlsafe(48),
         }
         port = free_port()

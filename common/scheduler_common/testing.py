@@ -85,6 +85,21 @@ def admin_connection(postgresql_server) -> Iterator[psycopg.Connection]:
         yield conn
 
 
+BACKEND_EXIT_POLLS = 500  # 2 ms apart: a second at most, then DROP … FORCE deals with them
+
+
+def wait_for_backends_to_exit(admin_connection: psycopg.Connection, name: str) -> None:
+    """Wait until no server process serves the database. A backend whose client has just
+    closed takes a few ms to exit, and a DROP DATABASE that finds one waits 100 ms."""
+    for _ in range(BACKEND_EXIT_POLLS):
+        still_open = admin_connection.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = %s", (name,)
+        ).fetchone()
+        if still_open is None:
+            return
+        time.sleep(0.002)
+
+
 _database_numbers = itertools.count(1)
 
 
@@ -99,6 +114,7 @@ def database_name(admin_connection, template_database: str) -> Iterator[str]:
         )
     )
     yield name
+    wait_for_backends_to_exit(admin_connection, name)
     admin_connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
     # --8<-- [end:database-name]
 

@@ -9,6 +9,9 @@ from psycopg.rows import dict_row
 
 from scheduler_common.schema import run_sql_files
 
+# pytester runs a pytest session inside a test: the fixtures' behaviour across tests.
+pytest_plugins = ["pytester"]
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 

@@ -17,7 +17,6 @@ from scheduler_common import testing
 from scheduler_common.db import POOL_EXTENSION, init_pool, transaction
 
 ADD_COURSE = "INSERT INTO courses (code, title, credits) VALUES ('CS101', 'Programming', 4)"
-_databases_seen: list[str] = []
 
 
 def build_app(config: dict) -> Flask:
@@ -94,13 +93,60 @@ def test_database_name_is_a_clone_that_exists_for_the_test(database_name, admin_
 
 
 @pytest.mark.parametrize("attempt", [1, 2])
-def test_each_test_gets_a_fresh_database(db, database_name, admin_connection, attempt):
-    db.execute(ADD_COURSE)  # the unique code would clash in a shared database
+def test_each_test_gets_a_fresh_database(db, attempt):
+    # Whichever of the two runs second would find the other's course in a shared database.
+    assert db.execute("SELECT count(*) AS n FROM courses").fetchone() == {"n": 0}
 
-    assert database_name not in _databases_seen
-    for earlier in _databases_seen:  # and the databases of earlier tests are gone
-        assert not database_exists(admin_connection, earlier)
-    _databases_seen.append(database_name)
+    db.execute(ADD_COURSE)
+
+
+# A run of its own (with pytester), so that what one test leaves is checked by the next
+# whatever order and worker the outer run gives this test.
+INNER_CONFTEST = """
+import pytest
+
+@pytest.fixture(scope="session")
+def schema_creator():
+    return lambda conn: conn.execute("CREATE TABLE courses (id bigint PRIMARY KEY)")
+
+@pytest.fixture(scope="session")
+def clones_left_at_the_end(admin_connection):
+    yield
+    rows = admin_connection.execute(
+        "SELECT datname FROM pg_database WHERE starts_with(datname, 'test_')"
+    ).fetchall()
+    with open("left_at_the_end.txt", "w") as file:
+        file.write(repr([name for (name,) in rows]))
+"""
+
+INNER_TESTS = """
+import pathlib
+import psycopg
+
+def exists(admin_connection, name):
+    query = "SELECT 1 FROM pg_database WHERE datname = %s"
+    return admin_connection.execute(query, (name,)).fetchone() is not None
+
+def test_first(clones_left_at_the_end, database_name, database_url):
+    pathlib.Path("first.txt").write_text(database_name)
+    psycopg.connect(database_url).close()  # its backend is still exiting at teardown
+
+def test_second(database_name, admin_connection):
+    first = pathlib.Path("first.txt").read_text()
+    assert first != database_name
+    assert not exists(admin_connection, first)
+    assert exists(admin_connection, database_name)
+"""
+
+
+def test_a_tests_database_is_dropped_after_it_and_none_is_left(pytester):
+    pytester.makeconftest(INNER_CONFTEST)
+    pytester.makepyfile(test_inner=INNER_TESTS)
+
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:xdist")
+
+    result.assert_outcomes(passed=2)
+    assert (pytester.path / "left_at_the_end.txt").read_text() == "[]"
 
 
 def test_database_url_points_at_this_tests_database(database_url, database_name):

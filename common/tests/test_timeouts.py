@@ -11,7 +11,6 @@ from psycopg import sql
 
 from scheduler_common.cli import register_commands
 from scheduler_common.db import close_pool, init_pool, transaction
-from scheduler_common.schema import apply_schema
 from scheduler_common.testing import conninfo
 
 TIMEOUT_SETTINGS = (
@@ -62,11 +61,11 @@ def test_without_the_settings_the_server_defaults_stay(database_url):
         close_pool(app)
 
 
-def test_seed_is_not_cancelled_by_the_request_statement_timeout(empty_database_url):
+def test_seed_is_not_cancelled_by_the_request_statement_timeout(empty_database_url, schema_creator):
     app = app_with(empty_database_url, DB_STATEMENT_TIMEOUT=0.001)  # 1 ms: any COPY is longer
-    register_commands(app, ("unit1_catalog",))
+    register_commands(app, schema_creator)
     with psycopg.connect(empty_database_url) as conn:
-        apply_schema(conn, ("unit1_catalog",))
+        schema_creator(conn)
     try:
         result = app.test_cli_runner().invoke(args=["seed"])
     finally:
