@@ -1,13 +1,17 @@
 """Fixtures for common/'s own tests: the shared plumbing, with the Unit 1 schema."""
 
+import itertools
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from scheduler_common.schema import run_sql_files
+from scheduler_common.testing import conninfo
 
 # pytester runs a pytest session inside a test: the fixtures' behaviour across tests.
 pytest_plugins = ["pytester"]
@@ -43,3 +47,15 @@ def schema_connection(database_url: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(database_url, row_factory=dict_row) as conn:
         yield conn
         conn.rollback()
+
+
+_empty_database_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def empty_database_url(postgresql_server, admin_connection) -> Iterator[str]:
+    """A database with nothing in it (the `database_url` one already has the schema)."""
+    name = f"empty_{os.getpid()}_{next(_empty_database_numbers)}"
+    admin_connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield conninfo(postgresql_server, name)
+    admin_connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -1,7 +1,5 @@
 """`flask init-db` and `flask seed` against a real, initially empty database."""
 
-import itertools
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,19 +12,8 @@ from psycopg import sql
 from scheduler_common.cli import is_local_host, register_commands
 from scheduler_common.db import close_pool, init_pool
 from scheduler_common.seed import DEV_ADMIN_EMAIL, DEV_PASSWORD_HASH, MAX_SCALE
-from scheduler_common.testing import conninfo
 
 TABLES = ("courses", "rooms", "instructors", "students", "sections", "enrollments")
-_numbers = itertools.count(1)
-
-
-@pytest.fixture
-def empty_database_url(postgresql_server, admin_connection) -> Iterator[str]:
-    """A database with nothing in it (the `database_url` one already has the schema)."""
-    name = f"cli_{os.getpid()}_{next(_numbers)}"
-    admin_connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield conninfo(postgresql_server, name)
-    admin_connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @contextmanager

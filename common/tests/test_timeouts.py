@@ -1,17 +1,14 @@
 """Statement and lock timeouts: the pool sets them on every connection it opens, and the
 seed command, a batch job, is not held to the bound meant for requests."""
 
-import os
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 from flask import Flask
-from psycopg import sql
 
 from scheduler_common.cli import register_commands
 from scheduler_common.db import close_pool, init_pool, transaction
-from scheduler_common.testing import conninfo
 
 TIMEOUT_SETTINGS = (
     "SELECT current_setting('statement_timeout') AS statement,"
@@ -28,15 +25,6 @@ def app_with(database_url: str, **settings) -> Flask:
     app.config.update(settings)
     init_pool(app)
     return app
-
-
-@pytest.fixture
-def empty_database_url(postgresql_server, admin_connection) -> Iterator[str]:
-    """A database of its own, given the schema without the pool's timeouts."""
-    name = f"timeouts_{os.getpid()}"
-    admin_connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield conninfo(postgresql_server, name)
-    admin_connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture
