@@ -1,6 +1,14 @@
 """One command for instructors: `nox` tests every snapshot, lints, and builds the guide."""
 
+import os
+import re
+import secrets
+import socket
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
+from xml.etree import ElementTree
 
 import nox
 
@@ -10,7 +18,7 @@ CONSTRAINTS = str(ROOT / "constraints.txt")
 UNITS = sorted(path.parent.name for path in ROOT.glob("unit[0-9]*_*/pyproject.toml"))
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["tests", "lint", "docs"]
+nox.options.sessions = ["tests", "lint", "docs", "conformance"]
 nox.options.reuse_existing_virtualenvs = True
 
 
@@ -69,3 +77,136 @@ def benchmark(session: nox.Session) -> None:
     """Measure per-test database isolation overhead against the raw clone-and-drop cost."""
     install(session, "-e", "common[testing]", "-e", UNITS[-1])
     session.run("python", "benchmarks/isolation.py", *session.posargs)
+
+
+# The conformance suite's sanity check: an older unit checked at the next unit's level must
+# fail these lessons (and still pass its own).
+EXPECTED_FAILURES_ONE_LEVEL_UP = {"unit1_data_api": {"2.1", "2.2", "2.3", "2.4", "2.5"}}
+CONFORMANCE_ADMIN = "conformance-admin@example.edu"
+SERVER_START_SECONDS = 120
+
+
+@nox.session
+@nox.parametrize("unit", UNITS)
+def conformance(session: nox.Session, unit: str) -> None:
+    """Serve one snapshot on a throwaway database and run the conformance suite at its level;
+    a unit with a sanity check is also run one level up and must fail the expected lessons."""
+    install(session, "-e", "common[embedded]", "-e", unit, "-e", "conformance[database]")
+    level = int(re.match(r"unit(\d+)", unit).group(1))
+    reports = Path(session.create_tmp())
+    secret_key = secrets.token_urlsafe(48)
+    with served(session, unit, secret_key, reports / "server.log") as (base_url, database_url):
+        options = ["--base-url", base_url, "--database-url", database_url]
+        if level >= 2:
+            password = secrets.token_urlsafe(16)
+            create_admin(session, database_url, secret_key, password)
+            options += ["--admin-email", CONFORMANCE_ADMIN, "--admin-password", password]
+            options += ["--secret-key", secret_key]
+        session.run(
+            "scheduler-conformance",
+            *options,
+            "--unit",
+            str(level),
+            "--markdown",
+            str(reports / f"{unit}.md"),
+            "--junit",
+            str(reports / f"{unit}.xml"),
+        )
+        expected = EXPECTED_FAILURES_ONE_LEVEL_UP.get(unit)
+        if expected:
+            junit = reports / f"{unit}-level-{level + 1}.xml"
+            session.run(
+                "scheduler-conformance",
+                *options,
+                "--unit",
+                str(level + 1),
+                "--markdown",
+                str(junit.with_suffix(".md")),
+                "--junit",
+                str(junit),
+                success_codes=[1],
+            )
+            failed = failed_lessons(junit)
+            if not expected <= failed or any(lesson.startswith(f"{level}.") for lesson in failed):
+                session.error(
+                    f"{unit} at Unit {level + 1} should fail {sorted(expected)} and pass Unit "
+                    f"{level}; it failed {sorted(failed)}."
+                )
+            session.log(f"Sanity check: {unit} at Unit {level + 1} fails {sorted(failed)}.")
+
+
+class served:
+    """Context manager: the unit served by `scheduler_common.serve` (a throwaway PostgreSQL,
+    schema and seed, exactly as `nox -s serve` does) on a free port; yields its base URL and
+    database URL, and stops it (and so its database) on the way out."""
+
+    def __init__(self, session: nox.Session, unit: str, secret_key: str, log: Path):
+        self.session, self.unit, self.log = session, unit, log
+        self.env = {**os.environ, "SECRET_KEY": secret_key, "BCRYPT_ROUNDS": "4"}
+        self.env.pop("DATABASE_URL", None)  # serve starts its own database only without one
+
+    def __enter__(self) -> tuple[str, str]:
+        """Start the server and wait until it answers its health check."""
+        port = free_port()
+        python = str(Path(self.session.bin) / "python")
+        command = [python, "-m", "scheduler_common.serve", "--port", str(port)]
+        self.output = self.log.open("w")
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT / self.unit,
+            env=self.env,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while not answers(f"{base_url}/api/v1/health"):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.__exit__()
+                self.session.error(f"{self.unit} did not start:\n{self.log.read_text()}")
+            time.sleep(0.5)
+        found = re.search(r"Throwaway PostgreSQL at (\S+?),", self.log.read_text())
+        if not found:
+            self.__exit__()
+            self.session.error(f"serve printed no database URL:\n{self.log.read_text()}")
+        return base_url, found.group(1)
+
+    def __exit__(self, *exc_info) -> None:
+        """Stop the server: on SIGTERM it stops its PostgreSQL and deletes it."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.output.close()
+
+
+def create_admin(session: nox.Session, database_url: str, secret_key: str, password: str) -> None:
+    """Make the suite's admin account with the unit's own `flask create-admin`."""
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": secret_key}
+    flask = str(Path(session.bin) / "flask")
+    command = [flask, "--app", "scheduler", "create-admin", CONFORMANCE_ADMIN]
+    subprocess.run(command, input=password + "\n", text=True, env=env, check=True)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def answers(url: str) -> bool:
+    """Whether the URL answers 200 right now."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def failed_lessons(junit: Path) -> set[str]:
+    """The lessons with a failure in a conformance JUnit report ("2.1 Auth as …" → "2.1")."""
+    suites = ElementTree.parse(junit).getroot()
+    return {suite.get("name").split()[0] for suite in suites if int(suite.get("failures", "0")) > 0}
