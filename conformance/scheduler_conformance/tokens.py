@@ -30,9 +30,14 @@ def parts(token: str) -> tuple[dict, dict, str] | None:
         return None
 
 
+def compact(value: dict) -> str:
+    """A JWT part: compact JSON in base64url."""
+    return b64url(json.dumps(value, separators=(",", ":")).encode())
+
+
 def encode(header: dict, claims: dict) -> str:
     """The signing input of a JWT: header.claims."""
-    return f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
+    return f"{compact(header)}.{compact(claims)}"
 
 
 def sign(header: dict, claims: dict, key: str) -> str:
@@ -56,4 +61,4 @@ def unsigned(header: dict, claims: dict) -> str:
 def tampered(token: str, claims: dict) -> str:
     """The token's own header and signature around changed claims."""
     header, _, signature = token.split(".")
-    return f"{header}.{b64url(json.dumps(claims).encode())}.{signature}"
+    return f"{header}.{compact(claims)}.{signature}"
