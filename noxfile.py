@@ -83,6 +83,9 @@ def benchmark(session: nox.Session) -> None:
 # fail these lessons (and still pass its own).
 EXPECTED_FAILURES_ONE_LEVEL_UP = {"unit1_data_api": {"2.1", "2.2", "2.3", "2.4", "2.5"}}
 CONFORMANCE_ADMIN = "conformance-admin@example.edu"
+INSTRUCTOR_COMMAND = (
+    "printf '%s\\n' {password} | flask --app scheduler create-instructor-account {instructor_id}"
+)
 SERVER_START_SECONDS = 120
 
 
@@ -102,35 +105,20 @@ def conformance(session: nox.Session, unit: str) -> None:
     reports = Path(session.create_tmp())
     secret_key = secrets.token_urlsafe(48)
     with served(session, unit, secret_key, reports / "server.log") as (base_url, database_url):
-        options = ["--base-url", base_url, "--database-url", database_url]
+        # The unit's own commands (create-admin, create-instructor-account) reach its database.
+        unit_env = {"DATABASE_URL": database_url, "SECRET_KEY": secret_key, "BCRYPT_ROUNDS": "4"}
+        # `--option=value`: a random secret may start with "-".
+        options = [f"--base-url={base_url}", f"--database-url={database_url}"]
         if level >= 2:
             password = secrets.token_urlsafe(16)
-            create_admin(session, database_url, secret_key, password)
-            options += ["--admin-email", CONFORMANCE_ADMIN, "--admin-password", password]
-            options += ["--secret-key", secret_key]
-        session.run(
-            "scheduler-conformance",
-            *options,
-            "--unit",
-            str(level),
-            "--markdown",
-            str(reports / f"{unit}.md"),
-            "--junit",
-            str(reports / f"{unit}.xml"),
-        )
+            create_admin(session, unit_env, password)
+            options += [f"--admin-email={CONFORMANCE_ADMIN}", f"--admin-password={password}"]
+            options += [f"--secret-key={secret_key}", f"--instructor-command={INSTRUCTOR_COMMAND}"]
+        run_suite(session, options, level, reports / unit, unit_env)
         expected = EXPECTED_FAILURES_ONE_LEVEL_UP.get(unit)
         if expected:
-            junit = reports / f"{unit}-level-{level + 1}.xml"
-            session.run(
-                "scheduler-conformance",
-                *options,
-                "--unit",
-                str(level + 1),
-                "--markdown",
-                str(junit.with_suffix(".md")),
-                "--junit",
-                str(junit),
-                success_codes=[1],
+            junit = run_suite(
+                session, options, level + 1, reports / f"{unit}-at-unit{level + 1}", unit_env, 1
             )
             failed = failed_lessons(junit)
             if not expected <= failed or any(lesson.startswith(f"{level}.") for lesson in failed):
@@ -139,6 +127,29 @@ def conformance(session: nox.Session, unit: str) -> None:
                     f"{level}; it failed {sorted(failed)}."
                 )
             session.log(f"Sanity check: {unit} at Unit {level + 1} fails {sorted(failed)}.")
+
+
+def run_suite(
+    session: nox.Session,
+    options: list[str],
+    level: int,
+    report: Path,
+    env: dict[str, str],
+    exit_code: int = 0,
+) -> Path:
+    """Run the suite at `level`, expecting `exit_code`; write `report`.md and .xml, and
+    return the JUnit file."""
+    junit = report.with_suffix(".xml")
+    session.run(
+        "scheduler-conformance",
+        *options,
+        f"--unit={level}",
+        f"--markdown={report.with_suffix('.md')}",
+        f"--junit={junit}",
+        env=env,
+        success_codes=[exit_code],
+    )
+    return junit
 
 
 class served:
@@ -188,11 +199,11 @@ class served:
         self.output.close()
 
 
-def create_admin(session: nox.Session, database_url: str, secret_key: str, password: str) -> None:
+def create_admin(session: nox.Session, unit_env: dict[str, str], password: str) -> None:
     """Make the suite's admin account with the unit's own `flask create-admin`."""
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": secret_key}
     flask = str(Path(session.bin) / "flask")
     command = [flask, "--app", "scheduler", "create-admin", CONFORMANCE_ADMIN]
+    env = {**os.environ, **unit_env}
     subprocess.run(command, input=password + "\n", text=True, env=env, check=True)
 
 

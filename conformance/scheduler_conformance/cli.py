@@ -39,6 +39,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     tokens.add_argument(
         "--verify-command", help="a shell command printing the verification token for {email}"
     )
+    parser.add_argument(
+        "--instructor-command",
+        help="a shell command giving instructor {instructor_id} ({email}) the password {password}",
+    )
     parser.add_argument("--secret-key", help="the server's SECRET_KEY, to craft an expired token")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request (10)")
     parser.add_argument("--time-limit", type=float, default=600.0, help="seconds for the run (600)")
@@ -63,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         admin_password=args.admin_password,
         database_url=args.database_url,
         verify_command=args.verify_command,
+        instructor_command=args.instructor_command,
         secret_key=args.secret_key,
         request_timeout=args.timeout,
         run_limit=args.time_limit,

@@ -27,6 +27,7 @@ class Settings:
     admin_password: str | None = None
     database_url: str | None = None
     verify_command: str | None = None
+    instructor_command: str | None = None
     secret_key: str | None = None
     request_timeout: float = 10.0
     run_limit: float = 600.0
@@ -200,23 +201,51 @@ class World:
         client = self.anonymous.with_token(tokens["access_token"])
         return Account(email, PASSWORD, user, client, tokens)
 
+    def instructor_account(self, instructor: dict) -> Account:
+        """A login for an instructor record, made by --instructor-command (staff accounts
+        are never made over the API), logged in."""
+        if not self.settings.instructor_command:
+            raise CheckSkipped("needs --instructor-command to give an instructor an account")
+        password = f"{PASSWORD}-{secrets.token_hex(4)}"
+        self.run_command(
+            "--instructor-command",
+            self.settings.instructor_command,
+            {
+                "instructor_id": str(instructor["id"]),
+                "email": instructor["email"],
+                "password": password,
+            },
+        )
+        login = self.login(instructor["email"], password)
+        tokens = expect_json(login, 200)
+        client = self.anonymous.with_token(tokens["access_token"])
+        return Account(instructor["email"], password, {}, client, tokens)
+
+    def run_command(self, option: str, template: str, values: dict[str, str]) -> str:
+        """Run a shell command given as an option, each {name} replaced by its value as one
+        shell word; return what it printed, or fail saying what went wrong."""
+        command = template
+        for name, value in values.items():
+            command = command.replace(f"{{{name}}}", shlex.quote(value))
+        result = subprocess.run(
+            command,
+            shell=True,
+            capture_output=True,
+            text=True,
+            timeout=self.settings.request_timeout * 3,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise CheckFailed(f"{option} failed ({result.returncode}): {result.stderr.strip()}")
+        return result.stdout
+
     def verification_token(self, email: str) -> str:
         """The newest verification token mailed to `email`, from the outbox or the command."""
         if self.settings.verify_command:
-            command = self.settings.verify_command.replace("{email}", shlex.quote(email))
-            result = subprocess.run(
-                command,
-                shell=True,
-                capture_output=True,
-                text=True,
-                timeout=self.settings.request_timeout * 3,
-                check=False,
+            printed = self.run_command(
+                "--verify-command", self.settings.verify_command, {"email": email}
             )
-            if result.returncode != 0:
-                raise CheckFailed(
-                    f"--verify-command failed ({result.returncode}): {result.stderr.strip()}"
-                )
-            return last_token(result.stdout, f"the output of --verify-command for {email}")
+            return last_token(printed, f"the output of --verify-command for {email}")
         if self.settings.database_url:
             return last_token(
                 outbox_body(self.settings.database_url, email), f"the mail to {email}"

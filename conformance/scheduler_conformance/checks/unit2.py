@@ -288,7 +288,7 @@ def private_reads(world: World) -> None:
 @check("2.3", "a student's token cannot write the catalog (403)")
 def student_cannot_write(world: World) -> None:
     """Authenticated, but not an admin."""
-    account = world.account()
+    account = world.account(verified=False)
     course = world.course()
     for method, path, body in (
         ("POST", "/courses", {"code": world.course_code(), "title": "Mine", "credits": 3}),
@@ -305,7 +305,7 @@ def student_cannot_write(world: World) -> None:
 @check("2.4", "a student reads their own record and schedule, not another's (403)")
 def own_records(world: World) -> None:
     """Ownership decides: one's own id works, any other is forbidden."""
-    account, other = world.account(), world.student()
+    account, other = world.account(verified=False), world.student()
     for suffix in ("", "/schedule"):
         expect_status(account.client.get(f"/students/{account.student_id}{suffix}"), 200)
         expect_problem(account.client.get(f"/students/{other['id']}{suffix}"), 403)
@@ -314,7 +314,7 @@ def own_records(world: World) -> None:
 @check("2.4", "a student changes their own name, never another student (403, unchanged)")
 def own_changes(world: World) -> None:
     """A refused change changes nothing."""
-    account, other = world.account(), world.student()
+    account, other = world.account(verified=False), world.student()
     reply = account.client.patch(f"/students/{account.student_id}", {"full_name": "New Name"})
     expect(expect_json(reply, 200).get("full_name") == "New Name", "the name did not change", reply)
     expect_problem(account.client.patch(f"/students/{other['id']}", {"full_name": "Hacked"}), 403)
@@ -341,7 +341,7 @@ def own_enrollments(world: World) -> None:
 @check("2.4", "a student cannot read a section's roster (403)")
 def roster_is_private(world: World) -> None:
     """Rosters are for the section's instructor and admins."""
-    account, section = world.account(), world.section()
+    account, section = world.account(verified=False), world.section()
     expect_problem(account.client.get(f"/sections/{section['id']}/enrollments"), 403)
 
 
@@ -356,6 +356,20 @@ def admin_acts_for_anyone(world: World) -> None:
     expect(expect_envelope(reply)["total"] == 1, "the admin sees a wrong schedule", reply)
     expect_status(admin.client.get(f"/students/{account.student_id}"), 200)
     expect_status(admin.client.delete(f"{path}/{account.student_id}"), 204)
+
+
+@check("2.4", "an instructor reads their own sections' rosters, not others' (403)")
+def instructor_rosters(world: World) -> None:
+    """The instructor side: own rosters yes, other rosters, rescheduling and the catalog no."""
+    instructor = world.instructor()
+    account = world.instructor_account(instructor)
+    own, other = world.section(instructor_id=instructor["id"]), world.section()
+    expect_envelope(account.client.get(f"/sections/{own['id']}/enrollments"))
+    expect_problem(account.client.get(f"/sections/{other['id']}/enrollments"), 403)
+    expect_problem(account.client.patch(f"/sections/{own['id']}", {"capacity": 5}), 403)
+    expect_problem(account.client.patch(f"/sections/{other['id']}", {"capacity": 5}), 403)
+    course = {"code": world.course_code(), "title": "Mine", "credits": 3}
+    expect_problem(account.client.post("/courses", course), 403)
 
 
 # --- 2.5 User State Matters ----------------------------------------------------------------
