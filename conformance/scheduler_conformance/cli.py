@@ -8,6 +8,7 @@ from pathlib import Path
 from scheduler_conformance import report, runner
 from scheduler_conformance.http import API_PREFIX
 from scheduler_conformance.lessons import AVAILABLE_UNITS, LESSONS, UNITS
+from scheduler_conformance.registry import CHECKS
 from scheduler_conformance.world import Settings, World
 
 EXIT_PASSED, EXIT_FAILED = 0, 1
@@ -16,9 +17,9 @@ EXIT_PASSED, EXIT_FAILED = 0, 1
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line; every option is described in the README."""
     parser = argparse.ArgumentParser(prog="scheduler-conformance", description=__doc__)
+    parser.add_argument("--list", action="store_true", help="list the checks per lesson, and stop")
     parser.add_argument(
         "--base-url",
-        required=True,
         help="the server, e.g. http://127.0.0.1:5000 (a trailing /api/v1 is fine)",
     )
     scope = parser.add_mutually_exclusive_group()
@@ -50,6 +51,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--markdown", type=Path, default=Path("conformance-report.md"))
     parser.add_argument("--junit", type=Path, default=Path("conformance-report.xml"))
     args = parser.parse_args(argv)
+    if not args.base_url and not args.list:
+        parser.error("--base-url is required")
     if bool(args.admin_email) != bool(args.admin_password):
         parser.error("give --admin-email and --admin-password together")
     if args.concurrency < 2:
@@ -60,6 +63,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     """Run the chosen lessons, print the card, write the reports, exit 1 on any failure."""
     args = parse_args(argv)
+    if args.list:
+        print(listing(runner.chosen_lessons(args.unit, args.lesson)))
+        return
     base_url = args.base_url.rstrip("/").removesuffix(API_PREFIX)
     settings = Settings(
         base_url=base_url,
@@ -89,3 +95,13 @@ def print_progress(outcome: runner.Outcome) -> None:
     """A dot per passed check, F per failure, s per skip, as the run goes."""
     mark = {runner.PASSED: ".", runner.FAILED: "F", runner.SKIPPED: "s"}[outcome.status]
     print(mark, end="", file=sys.stderr, flush=True)
+
+
+def listing(lessons: list[str]) -> str:
+    """Every check of the lessons, under its lesson's name."""
+    lines = []
+    for lesson in lessons:
+        lines.append(f"{lesson} {LESSONS[lesson]}")
+        titles = [check.title for check in CHECKS if check.lesson == lesson]
+        lines += [f"  - {title}" for title in titles] or ["  (not yet available)"]
+    return "\n".join(lines)

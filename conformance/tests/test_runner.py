@@ -94,3 +94,12 @@ def test_an_unknown_lesson_is_a_usage_error():
     with pytest.raises(SystemExit) as exit_info:
         main(["--base-url", "http://127.0.0.1:9", "--lesson", "9.9"])
     assert exit_info.value.code == 2
+
+
+def test_list_names_every_check_under_its_lesson(capsys):
+    """--list needs no server: a student reads what each lesson is checked for."""
+    main(["--list", "--unit", "3"])
+    listing = capsys.readouterr().out
+    assert "1.7 Data Access Boundaries\n" in listing
+    assert "  - concurrent enrollments never over-fill a section" in listing
+    assert "3.1 What to Test First\n  (not yet available)" in listing
