@@ -35,6 +35,7 @@ def check(lesson: str, title: str):
     """Register the decorated function as the check `title` of `lesson`."""
 
     def register(function: Callable) -> Callable:
+        """Add the check to the registry; the function itself is unchanged."""
         CHECKS.append(Check(lesson, title, function))
         return function
 

@@ -13,6 +13,7 @@ def fake_url() -> Iterator[Callable[..., str]]:
     servers = []
 
     def start(**options) -> str:
+        """Start one fake server and return its base URL."""
         server = serve(FakeScheduler(**options))
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}"

@@ -12,6 +12,7 @@ def all_at_once(calls: list) -> list[Reply]:
     barrier = threading.Barrier(len(calls))
 
     def run(call):
+        """Wait for every other runner, then make the call."""
         barrier.wait()
         return call()
 
