@@ -1,0 +1,125 @@
+"""A tiny in-memory scheduler for the suite's own tests: just enough of the contract to
+enroll students into sections, with its capacity check switchable off to misbehave."""
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import count
+
+COLLECTIONS = {"courses", "instructors", "rooms", "students", "sections"}
+
+
+class FakeScheduler:
+    """The records, and the rules this fake keeps (or, to misbehave, does not)."""
+
+    def __init__(self, *, enforce_capacity: bool = True, delay: float = 0.0):
+        self.enforce_capacity = enforce_capacity
+        self.delay = delay  # seconds every answer waits (to test the suite's timeouts)
+        self.records: dict[str, dict[int, dict]] = {name: {} for name in COLLECTIONS}
+        self.enrolled: dict[int, list[int]] = {}
+        self.ids = count(1)
+        self.lock = threading.Lock()
+
+    def handle(self, method: str, path: str, body) -> tuple[int, dict | None, dict]:
+        """Answer one request: (status, body, extra headers)."""
+        time.sleep(self.delay)
+        if path == "/api/v1/health" and method == "GET":
+            return 200, {"status": "ok", "database": "ok"}, {}
+        collection = re.fullmatch(r"/api/v1/(\w+)", path)
+        if method == "POST" and collection and collection[1] in COLLECTIONS:
+            return self.create(collection[1], body)
+        section = re.fullmatch(r"/api/v1/sections/(\d+)(/enrollments)?", path)
+        if section and int(section[1]) in self.records["sections"]:
+            if method == "GET" and not section[2]:
+                return 200, self.section(int(section[1])), {}
+            if method == "POST" and section[2]:
+                return self.enroll(int(section[1]), body["student_id"])
+        return problem(404, "No such route or record.")
+
+    def create(self, collection: str, body: dict) -> tuple[int, dict, dict]:
+        """Store a new record and answer it with its Location."""
+        with self.lock:
+            record_id = next(self.ids)
+            self.records[collection][record_id] = {"id": record_id, **body}
+            if collection == "sections":
+                self.enrolled[record_id] = []
+        answer = (
+            self.section(record_id)
+            if collection == "sections"
+            else self.find(collection, record_id)
+        )
+        return 201, answer, {"Location": f"/api/v1/{collection}/{record_id}"}
+
+    def find(self, collection: str, record_id: int) -> dict:
+        """One stored record."""
+        return self.records[collection][record_id]
+
+    def section(self, section_id: int) -> dict:
+        """A section with its relations embedded and its seats counted."""
+        stored = self.find("sections", section_id)
+        enrolled = len(self.enrolled[section_id])
+        return {
+            **{k: v for k, v in stored.items() if not k.endswith("_id")},
+            "course": self.find("courses", stored["course_id"]),
+            "instructor": self.find("instructors", stored["instructor_id"]),
+            "room": self.find("rooms", stored["room_id"]),
+            "enrolled": enrolled,
+            "seats_left": stored["capacity"] - enrolled,
+        }
+
+    def enroll(self, section_id: int, student_id: int) -> tuple[int, dict, dict]:
+        """Enroll once; refuse a full section only while the capacity check is on."""
+        with self.lock:
+            students = self.enrolled[section_id]
+            if student_id in students:
+                return problem(409, "Already enrolled.")
+            if (
+                self.enforce_capacity
+                and len(students) >= self.find("sections", section_id)["capacity"]
+            ):
+                return problem(409, "The section is full.")
+            students.append(student_id)
+        body = {
+            "section_id": section_id,
+            "student_id": student_id,
+            "enrolled_at": "2030-01-01T00:00:00Z",
+        }
+        return 201, body, {}
+
+
+def problem(status: int, detail: str) -> tuple[int, dict, dict]:
+    """An RFC 9457 problem answer."""
+    body = {"type": "about:blank", "title": "Problem", "status": status, "detail": detail}
+    return status, body, {"Content-Type": "application/problem+json"}
+
+
+def serve(fake: FakeScheduler) -> ThreadingHTTPServer:
+    """Start the fake on a free port of 127.0.0.1, in a thread; the caller shuts it down."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            """Read the JSON body (if any), let the fake answer, write the reply."""
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            status, body, headers = fake.handle(
+                self.command, self.path, json.loads(raw) if raw else None
+            )
+            payload = json.dumps(body).encode() if body is not None else b""
+            self.send_response(status)
+            self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PATCH = do_DELETE = answer
+
+        def log_message(self, *args) -> None:
+            """Keep the test output quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
