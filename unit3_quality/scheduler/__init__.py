@@ -13,6 +13,7 @@ from scheduler.config import load_config
 from scheduler.errors import register_error_handlers, register_fault_handlers
 from scheduler.extensions import init_dummy_hash
 from scheduler.http import IdConverter, without_content_type_on_no_content
+from scheduler.request_id import init_request_ids
 from scheduler.routes import register_blueprints
 from scheduler_common.cli import register_commands
 from scheduler_common.db import init_pool
@@ -38,8 +39,8 @@ class IsoJSONProvider(DefaultJSONProvider):
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: settings, database pool, the login's dummy hash, error handlers,
-    blueprints and CLI commands."""
+    """Build the app: settings, database pool, the login's dummy hash, request ids, error
+    handlers, blueprints and CLI commands."""
     app = Flask(__name__)
     app.config.update(load_config(test_config))
     app.json = IsoJSONProvider(app)
@@ -47,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.url_map.strict_slashes = False
     init_pool(app)
     init_dummy_hash(app)
+    init_request_ids(app)
     register_error_handlers(app)
     register_fault_handlers(app)
     app.after_request(without_content_type_on_no_content)

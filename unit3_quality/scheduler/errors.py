@@ -4,7 +4,6 @@ the database's. Services raise domain errors; only this module knows their HTTP 
 import itertools
 import logging
 import re
-import uuid
 from dataclasses import dataclass, field
 
 import psycopg
@@ -14,6 +13,7 @@ from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound as WerkzeugNotFound
 
+from scheduler.request_id import current_request_id
 from scheduler.services.errors import (
     Conflict,
     DomainError,
@@ -181,9 +181,12 @@ def register_error_handlers(app: Flask) -> None:
         response.headers["Retry-After"] = "5"
         return response
 
+    # --8<-- [start:unexpected]
     @app.errorhandler(Exception)
     def handle_unexpected_error(error: Exception) -> Response:
-        request_id = uuid.uuid4().hex
+        # The id is in the message as well as in the log format: it survives a logging set-up
+        # of the operator's own that knows nothing of request ids.
+        request_id = current_request_id()
         logger.exception("Unhandled error (request id %s)", request_id, exc_info=error)
         return problem(
             500,
@@ -191,6 +194,7 @@ def register_error_handlers(app: Flask) -> None:
             f"Something went wrong on our side. Quote request id {request_id} when reporting it.",
             "internal-error",
         )
+        # --8<-- [end:unexpected]
 
     # --8<-- [end:handlers]
 
