@@ -7,9 +7,9 @@ instructor and room it needs unless their ids are given.
 
 import itertools
 
+from problems import assert_problem as assert_problem  # one helper; helpers re-exports it
 from psycopg import sql
 
-PROBLEM_KEYS = {"type", "title", "status", "detail"}
 TABLES = ("courses", "instructors", "rooms", "students", "sections", "enrollments")
 
 _numbers = itertools.count()
@@ -103,36 +103,6 @@ def make_section(client, **overrides) -> dict:
     """Create a section through the API and return it (term 2027-spring, MON/WED 09:00–10:15,
     capacity 10), creating its course, instructor and room unless their ids are given."""
     return _post(client, "/api/v1/sections", section_body(client, **overrides))
-
-
-def assert_problem(response, status: int, *, errors: bool | None = None) -> dict:
-    """Assert `response` is an RFC 9457 problem with `status`; return its JSON body.
-
-    Checks the content type, exactly the keys type/title/status/detail (plus `errors` on
-    422, or wherever `errors=True`, as on a 400 for a bad query parameter: a map of field
-    names to non-empty lists of messages), and that nothing leaks.
-    """
-    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert isinstance(body, dict)
-    with_errors = status == 422 if errors is None else errors
-    expected_keys = PROBLEM_KEYS | {"errors"} if with_errors else PROBLEM_KEYS
-    assert set(body) == expected_keys, body
-    assert body["status"] == status
-    assert isinstance(body["type"], str) and body["type"]
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str)
-    if with_errors:
-        assert isinstance(body["errors"], dict) and body["errors"]
-        for field, messages in body["errors"].items():
-            assert isinstance(field, str)
-            assert isinstance(messages, list) and messages
-            assert all(isinstance(message, str) and message for message in messages)
-    text = response.get_data(as_text=True)
-    for leak in ("Traceback", "<html", "<!doctype", "psycopg", "SELECT ", "INSERT ", "UPDATE "):
-        assert leak.lower() not in text.lower(), text
-    return body
 
 
 def count_rows(db, table: str) -> int:
