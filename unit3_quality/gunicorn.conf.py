@@ -31,8 +31,10 @@ threads = setting("GUNICORN_THREADS", 16)
 timeout = setting("GUNICORN_TIMEOUT", 30)
 keepalive = setting("GUNICORN_KEEPALIVE", 5)
 accesslog = "-"
+# --8<-- [start:access-log]
 # gunicorn's usual access line, plus the request id the app sent back (lesson 3.5), so that one
 # id finds a request's access line and the app's own log lines alike.
 access_log_format = (
     '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" request=%({x-request-id}o)s'
 )
+# --8<-- [end:access-log]
