@@ -138,6 +138,7 @@ def insert_section(db, instructor_id: int, course_id: int, room_id: int, days: l
 
 @pytest.fixture
 def world(db, make_user, admin) -> World:
+    """The records and users every cell is run against (see the module's docstring)."""
     users = {
         "admin": admin,
         "student": make_user("student"),
