@@ -69,3 +69,10 @@ def benchmark(session: nox.Session) -> None:
     """Measure per-test database isolation overhead against the raw clone-and-drop cost."""
     install(session, "-e", "common[testing]", "-e", UNITS[-1])
     session.run("python", "benchmarks/isolation.py", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Load-test the newest unit next to a bare Flask + psycopg app (see docs/reference/performance.md)."""
+    install(session, "-e", "common[embedded]", "-e", UNITS[-1], "locust")
+    session.run("python", "benchmarks/bench.py", *session.posargs)
