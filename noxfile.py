@@ -73,6 +73,6 @@ def benchmark(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Load-test the newest unit next to a bare Flask + psycopg app (see docs/reference/performance.md)."""
+    """Load-test the newest unit beside a bare Flask + psycopg app (see the Performance page)."""
     install(session, "-e", "common[embedded]", "-e", UNITS[-1], "locust")
     session.run("python", "benchmarks/bench.py", *session.posargs)

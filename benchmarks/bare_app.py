@@ -172,13 +172,17 @@ def create_app() -> Flask:
         now = datetime.now(UTC)
         lifetime = timedelta(seconds=config["ACCESS_TOKEN_TTL"])
         access_claims = {"sub": str(user["id"]), "role": user["role"], "iat": now}
-        return {
-            "access_token": jwt.encode(
-                {**access_claims, "exp": now + lifetime}, secret, algorithm=ALGORITHM
-            ),
-            "token_type": "Bearer",
-            "expires_in": int(lifetime.total_seconds()),
-            "refresh_token": refresh_token,
-        }, 200, {"Cache-Control": "no-store"}
+        return (
+            {
+                "access_token": jwt.encode(
+                    {**access_claims, "exp": now + lifetime}, secret, algorithm=ALGORITHM
+                ),
+                "token_type": "Bearer",
+                "expires_in": int(lifetime.total_seconds()),
+                "refresh_token": refresh_token,
+            },
+            200,
+            {"Cache-Control": "no-store"},
+        )
 
     return app

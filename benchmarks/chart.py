@@ -27,8 +27,12 @@ def ratio_panel(result: dict, left: float, top: float, width: float) -> list[str
     bar_width = width - label_width - 130
     x0 = left + label_width
     parts = [
-        text(left, top, f"Throughput, unit ÷ bare app (scale {result['meta']['scale']})",
-             extra='font-weight="bold" font-size="14"'),
+        text(
+            left,
+            top,
+            f"Throughput, unit ÷ bare app (scale {result['meta']['scale']})",
+            extra='font-weight="bold" font-size="14"',
+        ),
     ]
     for index, (name, row) in enumerate(rows):
         y = top + 20 + index * row_height
@@ -76,8 +80,12 @@ def scale_panel(result: dict, left: float, top: float, width: float, height: flo
         return plot_top + plot_height * (1 - ms / y_max)
 
     parts = [
-        text(left, top, "Section list p50 latency (ms) by seed scale",
-             extra='font-weight="bold" font-size="14"'),
+        text(
+            left,
+            top,
+            "Section list p50 latency (ms) by seed scale",
+            extra='font-weight="bold" font-size="14"',
+        ),
         f'<line x1="{plot_left}" y1="{plot_top + plot_height}" x2="{plot_left + plot_width}" '
         f'y2="{plot_top + plot_height}" stroke="#111"/>',
         f'<line x1="{plot_left}" y1="{plot_top}" x2="{plot_left}" y2="{plot_top + plot_height}" '

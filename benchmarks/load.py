@@ -2,7 +2,7 @@
 
 The benchmark starts it once and writes it one scenario per line (JSON) on its standard
 input; it answers each with one line (JSON) of what it measured, per request name: how many
-requests finished inside the measured window, requests per second, p50/p90/p99/max latency
+requests started inside the measured window, requests per second, p50/p90/p99/max latency
 in milliseconds and the status codes. Importing locust patches the standard library for
 gevent, which is why it runs apart from the benchmark (plain threads, psycopg, gunicorn).
 
@@ -26,6 +26,8 @@ from locust.event import Events
 from locust.exception import StopUser
 
 BURST_TIMEOUT = 60  # seconds a burst may take before the driver gives up on it
+DRAIN_TIMEOUT = 30  # seconds the users get to finish their last request
+MAX_SPAWN_RATE = 100  # users started per second (locust warns above); a burst waits for all
 
 
 def percentile(ordered: list[float], fraction: float) -> float:
@@ -35,11 +37,15 @@ def percentile(ordered: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
-def summary(samples: list[tuple[str, float, int]], seconds: float) -> dict:
+def summary(names: list[str], samples: list[tuple[str, float, int]], seconds: float) -> dict:
     """Per request name: count, throughput, latency percentiles and status codes."""
     result = {}
-    for name in sorted({sample[0] for sample in samples}):
+    for name in names:
         latencies = sorted(ms for sample_name, ms, _ in samples if sample_name == name)
+        if not latencies:  # every request of the window was still running at the end
+            result[name] = {"requests": 0, "rps": 0.0, "statuses": {}}
+            result[name] |= dict.fromkeys(("p50_ms", "p90_ms", "p99_ms", "max_ms"), None)
+            continue
         statuses: dict[str, int] = {}
         for sample_name, _, status in samples:
             if sample_name == name:
@@ -143,32 +149,38 @@ def run(scenario: dict) -> dict:
     classes = [user_class(group) for group in scenario["users"]]
     events = Events()
     samples: list[tuple[str, float, int]] = []
-    window: dict[str, float] = {}
+    window = {"start": float("inf"), "end": float("inf")}
 
     def record(name, response_time, response=None, **_):
-        """Keep every request that finished inside the measured window."""
-        now = time.monotonic()
-        if window and window["start"] <= now <= window["end"]:
+        """Keep every request that started inside the measured window (those still running
+        when it closes are waited for: a starved request counts, however late it ends)."""
+        started_at = time.monotonic() - response_time / 1000
+        if window["start"] <= started_at <= window["end"]:
             samples.append((name, response_time, getattr(response, "status_code", 0)))
 
     events.request.add_listener(record)
-    env = Environment(user_classes=classes, host=scenario["host"], events=events)
+    # Stopping lets each user finish the request it is in (up to DRAIN_TIMEOUT), so that no
+    # request is left queued in the server to slow down whatever is measured next.
+    env = Environment(
+        user_classes=classes, host=scenario["host"], events=events, stop_timeout=DRAIN_TIMEOUT
+    )
     runner = env.create_local_runner()
     users = sum(group["count"] for group in scenario["users"])
     started = time.monotonic()
-    window.update(start=started + scenario["warmup"], end=float("inf"))
-    runner.start(users, spawn_rate=users)
+    window["start"] = started + scenario["warmup"]
+    runner.start(users, spawn_rate=min(users, MAX_SPAWN_RATE))
     if scenario["users"][0]["kind"] == "burst":
         deadline = started + BURST_TIMEOUT
-        while runner.user_count and time.monotonic() < deadline:
+        while len(samples) < users and time.monotonic() < deadline:
             gevent.sleep(0.05)
         seconds = time.monotonic() - started
     else:
         gevent.sleep(scenario["warmup"] + scenario["seconds"])
         window["end"] = started + scenario["warmup"] + scenario["seconds"]
         seconds = scenario["seconds"]
+    runner.stop()
     runner.quit()
-    return summary(samples, seconds)
+    return summary([group["name"] for group in scenario["users"]], samples, seconds)
 
 
 def main() -> None:

@@ -50,7 +50,9 @@ def prepare_database(server: LocalPostgres, scale: int, env: dict, counting: boo
     env = {**env, "DATABASE_URL": server.url(name)}
     flask_command("init-db", env=env)
     # Seeded accounts log in with the development password; newer seeds ask for them.
-    accounts = ["--dev-accounts"] if "--dev-accounts" in flask_command("seed", "--help", env=env) else []
+    accounts = (
+        ["--dev-accounts"] if "--dev-accounts" in flask_command("seed", "--help", env=env) else []
+    )
     flask_command("seed", "--scale", str(scale), *accounts, env=env)
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
