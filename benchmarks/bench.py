@@ -30,7 +30,7 @@ from pathlib import Path
 
 import psycopg
 from chart import write_chart
-from report import evaluate_targets, print_report
+from report import evaluate_targets, print_report, write_markdown
 from servers import (
     BARE_APP,
     BENCHMARKS,
@@ -431,7 +431,8 @@ def main() -> None:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     write_chart(result, args.output.with_suffix(".svg"))
-    print(f"Wrote {args.output.with_suffix('.json')} and {args.output.with_suffix('.svg')}.")
+    write_markdown(result, args.output.with_suffix(".md"))
+    print(f"Wrote {args.output}.json, .svg and .md.")
 
 
 if __name__ == "__main__":

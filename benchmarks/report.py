@@ -118,3 +118,37 @@ def print_report(result: dict) -> None:
     print()
     for line in result["targets"]:
         print(f"{line['verdict']:<5} {line['target']}: {line['measured']}")
+
+
+def write_markdown(result: dict, path) -> None:
+    """Write the endpoint table, the scale series and the targets as Markdown (the guide's
+    Performance page includes this file)."""
+    statements = result.get("statements", {})
+    lines = [
+        "| endpoint | unit req/s | bare req/s | ratio | unit p50 / p99 ms | bare p50 / p99 ms "
+        "| statements unit / bare |",
+        "|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for name, row in result["endpoints"].items():
+        app, bare, counted = row["app"], row["bare"], statements.get(name)
+        stmts = f"{counted['app']:g} / {counted['bare']:g}" if counted else "–"
+        lines.append(
+            f"| `{name}` | {app['rps']:.0f} | {bare['rps']:.0f} | {row['ratio']:.2f} "
+            f"| {app['p50_ms']:.0f} / {app['p99_ms']:.0f} | {bare['p50_ms']:.0f} / "
+            f"{bare['p99_ms']:.0f} | {stmts} |"
+        )
+    lines += [
+        "",
+        "| scale | sections | first page p50 ms, unit / bare | last page p50 ms, unit / bare |",
+        "|--:|--:|--:|--:|",
+    ]
+    for row in result["scales"]:
+        first, last = row["first page"], row["last page"]
+        lines.append(
+            f"| {row['scale']} | {row['sections']} | {first['app']['p50_ms']:.1f} / "
+            f"{first['bare']['p50_ms']:.1f} | {last['app']['p50_ms']:.1f} / "
+            f"{last['bare']['p50_ms']:.1f} |"
+        )
+    lines += ["", "| verdict | target | measured |", "|---|---|---|"]
+    lines += [f"| {t['verdict']} | {t['target']} | {t['measured']} |" for t in result["targets"]]
+    path.write_text("\n".join(lines) + "\n")
