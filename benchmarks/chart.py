@@ -6,23 +6,26 @@ from pathlib import Path
 
 from report import MIN_RATIO
 
-WIDTH, HEIGHT = 960, 380
+WIDTH, HEIGHT = 980, 410
 APP_COLOUR, BARE_COLOUR, LAST_COLOUR = "#2563eb", "#64748b", "#ea580c"
-FONT = 'font-family="system-ui, sans-serif" font-size="12"'
+FONT = 'font-family="system-ui, sans-serif"'
+TITLE = 'font-weight="bold"'
 
 
-def text(x: float, y: float, content: str, anchor: str = "start", extra: str = "") -> str:
+def text(
+    x: float, y: float, content: str, anchor: str = "start", size: int = 12, extra: str = ""
+) -> str:
     """An SVG text element."""
     return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" {FONT} {extra}>'
-        f"{escape(content)}</text>"
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" {FONT} font-size="{size}" '
+        f"{extra}>{escape(content)}</text>"
     )
 
 
 def ratio_panel(result: dict, left: float, top: float, width: float) -> list[str]:
     """Bars of app/bare throughput per endpoint, with the 0.9× target line."""
     rows = list(result["endpoints"].items())
-    label_width, row_height = 150, 34
+    label_width, row_height = 170, 34
     scale_max = max(1.2, *(row["ratio"] for _, row in rows))
     bar_width = width - label_width - 130
     x0 = left + label_width
@@ -31,7 +34,8 @@ def ratio_panel(result: dict, left: float, top: float, width: float) -> list[str
             left,
             top,
             f"Throughput, unit ÷ bare app (scale {result['meta']['scale']})",
-            extra='font-weight="bold" font-size="14"',
+            size=14,
+            extra=TITLE,
         ),
     ]
     for index, (name, row) in enumerate(rows):
@@ -68,7 +72,7 @@ def scale_panel(result: dict, left: float, top: float, width: float, height: flo
     ]
     peak = max(row[page][which]["p50_ms"] for row in scales for page, which, _, _ in series)
     plot_left, plot_top = left + 50, top + 20
-    plot_width, plot_height = width - 60, height - 80
+    plot_width, plot_height = width - 60, height - 110
     y_max = peak * 1.1 or 1
 
     def x_at(index: int) -> float:
@@ -84,7 +88,8 @@ def scale_panel(result: dict, left: float, top: float, width: float, height: flo
             left,
             top,
             "Section list p50 latency (ms) by seed scale",
-            extra='font-weight="bold" font-size="14"',
+            size=14,
+            extra=TITLE,
         ),
         f'<line x1="{plot_left}" y1="{plot_top + plot_height}" x2="{plot_left + plot_width}" '
         f'y2="{plot_top + plot_height}" stroke="#111"/>',
@@ -95,8 +100,9 @@ def scale_panel(result: dict, left: float, top: float, width: float, height: flo
         ms = y_max * tick / 4
         parts.append(text(plot_left - 6, y_at(ms) + 4, f"{ms:.0f}", "end"))
     for index, row in enumerate(scales):
-        label = f"{row['scale']} ({row['sections']} sections)"
-        parts.append(text(x_at(index), plot_top + plot_height + 16, label, "middle"))
+        below = plot_top + plot_height
+        parts.append(text(x_at(index), below + 16, f"scale {row['scale']}", "middle"))
+        parts.append(text(x_at(index), below + 30, f"{row['sections']} sections", "middle", 10))
     for number, (page, which, colour, dash) in enumerate(series):
         points = " ".join(
             f"{x_at(i):.1f},{y_at(row[page][which]['p50_ms']):.1f}" for i, row in enumerate(scales)
@@ -109,7 +115,7 @@ def scale_panel(result: dict, left: float, top: float, width: float, height: flo
             f'fill="{colour}"/>'
             for i, row in enumerate(scales)
         ]
-        legend_y = plot_top + plot_height + 36 + 16 * (number // 2)
+        legend_y = plot_top + plot_height + 50 + 16 * (number // 2)
         legend_x = plot_left + (number % 2) * plot_width / 2
         parts += [
             f'<line x1="{legend_x}" y1="{legend_y - 4}" x2="{legend_x + 24}" y2="{legend_y - 4}" '
@@ -122,18 +128,20 @@ def scale_panel(result: dict, left: float, top: float, width: float, height: flo
 def write_chart(result: dict, path: Path) -> None:
     """Write the two panels, with the run's conditions underneath, as one SVG file."""
     meta = result["meta"]
-    footer = (
+    conditions = (
         f"{meta['started']}, commit {meta['commit']}, {meta['cpus']} CPUs, load average "
-        f"{meta['load_average_at_start'][0]:.1f} at start; {meta['tool']}; gunicorn "
-        f"{meta['gunicorn']}"
+        f"{meta['load_average_at_start'][0]:.1f} at start, "
+        f"{meta['load_average_at_end'][0]:.1f} at end"
     )
+    tools = f"{meta['tool']}; gunicorn {meta['gunicorn']}"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}">',
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>',
         *ratio_panel(result, 10, 24, 500),
-        *scale_panel(result, 530, 24, 420, HEIGHT - 40),
-        text(10, HEIGHT - 8, footer, extra='fill="#555" font-size="10"'),
+        *scale_panel(result, 550, 24, 420, HEIGHT - 50),
+        text(10, HEIGHT - 22, conditions, size=10, extra='fill="#555"'),
+        text(10, HEIGHT - 8, tools, size=10, extra='fill="#555"'),
         "</svg>",
     ]
     path.write_text("\n".join(parts) + "\n")
