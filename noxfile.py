@@ -315,3 +315,10 @@ def failed_lessons(junit: Path) -> set[str]:
     """The lessons with a failure in a conformance JUnit report ("2.1 Auth as …" → "2.1")."""
     suites = ElementTree.parse(junit).getroot()
     return {suite.get("name").split()[0] for suite in suites if int(suite.get("failures", "0")) > 0}
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Load-test the newest unit beside a bare Flask + psycopg app (see the Performance page)."""
+    install(session, "-e", "common[embedded]", "-e", UNITS[-1], "locust")
+    session.run("python", "benchmarks/bench.py", *session.posargs)

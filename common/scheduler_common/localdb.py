@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SUPERUSER = "postgres"
@@ -95,6 +95,7 @@ class LocalPostgres:
     run_as: str | None
     host: str = "127.0.0.1"
     user: str = SUPERUSER
+    settings: dict[str, str] = field(default_factory=dict)  # extra `-c name=value` options
 
     def url(self, dbname: str = "postgres") -> str:
         """Return the libpq URL of a database on this server."""
@@ -138,6 +139,7 @@ class LocalPostgres:
                 # A throwaway server: durability buys nothing here.
                 "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
                 "-c max_connections=200",
+                *(f"-c {name}={value}" for name, value in self.settings.items()),
             ]
         )
         self._run(
@@ -195,11 +197,18 @@ def _prepare(run_as: str | None, bin_dir: Path) -> tuple[Path, Path]:
 
 
 @contextmanager
-def running_postgres() -> Iterator[LocalPostgres]:
-    """Start a throwaway PostgreSQL for the duration of the block, then remove it."""
+def running_postgres(settings: dict[str, str] | None = None) -> Iterator[LocalPostgres]:
+    """Start a throwaway PostgreSQL for the duration of the block, then remove it; `settings`
+    are extra server options (the benchmark loads pg_stat_statements this way)."""
     run_as = unprivileged_user()
     base_dir, bin_dir = _prepare(run_as, find_bin_dir())
-    server = LocalPostgres(base_dir=base_dir, bin_dir=bin_dir, port=free_port(), run_as=run_as)
+    server = LocalPostgres(
+        base_dir=base_dir,
+        bin_dir=bin_dir,
+        port=free_port(),
+        run_as=run_as,
+        settings=settings or {},
+    )
     try:
         server.start()
     except BaseException:  # Ctrl+C during initdb too
