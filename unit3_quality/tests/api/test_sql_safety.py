@@ -42,7 +42,7 @@ from scheduler.errors import Conflict, ValidationFailed, database_error_to_api_e
 from scheduler_common.db import close_pool, transaction
 
 API = "/api/v1"
-SCHEDULER = Path(__file__).resolve().parent.parent / "scheduler"
+SCHEDULER = Path(__file__).resolve().parents[2] / "scheduler"
 
 
 # === (a) no string-built SQL =========================================================
