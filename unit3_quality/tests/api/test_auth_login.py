@@ -7,7 +7,7 @@ import re
 
 import jwt
 import pytest
-from conftest import TEST_PASSWORD, TEST_SECRET_KEY
+from settings import TEST_PASSWORD, TEST_SECRET_KEY
 from helpers import assert_problem
 
 from scheduler.extensions import DUMMY_HASH_EXTENSION

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from conftest import TEST_PASSWORD
+from settings import TEST_PASSWORD
 from helpers import (
     assert_problem,
     course_body,

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from conftest import TEST_PASSWORD, token_for
+from settings import TEST_PASSWORD, token_for
 from helpers import (
     assert_problem,
     count_rows,

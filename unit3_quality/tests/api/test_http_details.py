@@ -2,7 +2,7 @@
 which resource was asked for. The requests are an admin's."""
 
 import pytest
-from conftest import TEST_PASSWORD
+from settings import TEST_PASSWORD
 from helpers import (
     assert_problem,
     make_course,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import TEST_PASSWORD
+from settings import TEST_PASSWORD
 from helpers import (
     assert_problem,
     course_body,

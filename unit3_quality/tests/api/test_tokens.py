@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from conftest import TEST_PASSWORD, TEST_SECRET_KEY, token_for
+from settings import TEST_PASSWORD, TEST_SECRET_KEY, token_for
 from helpers import assert_problem
 from jwt.utils import base64url_encode
 

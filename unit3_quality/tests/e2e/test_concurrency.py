@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
-from conftest import TEST_PASSWORD, token_for
+from settings import TEST_PASSWORD, token_for
 from helpers import (
     SECTION_DEFAULTS,
     make_course,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import TEST_PASSWORD, TEST_SECRET_KEY
+from settings import TEST_PASSWORD, TEST_SECRET_KEY
 from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool

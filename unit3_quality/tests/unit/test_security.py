@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import bcrypt
 import jwt
 import pytest
-from conftest import TEST_SECRET_KEY
+from settings import TEST_SECRET_KEY
 from jwt.utils import base64url_encode
 from voluptuous import Invalid
 
