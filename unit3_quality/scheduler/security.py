@@ -35,9 +35,11 @@ def password_matches(password: str, password_hash: str) -> bool:
 
 
 # --8<-- [start:access-tokens]
-def create_access_token(user: dict, secret: str, lifetime: timedelta) -> str:
-    """Sign a short-lived access token naming the user and their role."""
-    now = datetime.now(UTC)
+def create_access_token(
+    user: dict, secret: str, lifetime: timedelta, now: datetime | None = None
+) -> str:
+    """Sign a short-lived access token naming the user and their role, issued `now`."""
+    now = now or datetime.now(UTC)
     claims = {"sub": str(user["id"]), "role": user["role"], "iat": now, "exp": now + lifetime}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 

@@ -5,17 +5,12 @@ of who may do what use `anonymous_client` and `client_for(user)`. Every one of t
 checks each response it receives against the OpenAPI document (see contract.py).
 """
 
-from datetime import timedelta
-
 import pytest
 from contract import ContractClient
+from settings import TEST_PASSWORD, TEST_SETTINGS, token_for
 
 from scheduler import create_app, create_schema
-from scheduler.security import create_access_token, hash_password
-
-TEST_SECRET_KEY = "test-secret-key-that-is-at-least-32-bytes-long"
-TEST_SETTINGS = {"SECRET_KEY": TEST_SECRET_KEY, "BCRYPT_ROUNDS": 4}  # 4: fast hashing in tests
-TEST_PASSWORD = "correct horse battery"
+from scheduler.security import hash_password
 
 
 @pytest.fixture(scope="session")
@@ -71,11 +66,6 @@ def make_user(db, password_hash):
         ).fetchone()
 
     return make
-
-
-def token_for(user: dict, lifetime: timedelta = timedelta(minutes=15)) -> str:
-    """A valid access token for the user."""
-    return create_access_token(user, TEST_SECRET_KEY, lifetime)
 
 
 @pytest.fixture

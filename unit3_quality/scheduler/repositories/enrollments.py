@@ -47,7 +47,7 @@ def clashing_section(conn: Connection, section_id: int, student_id: int) -> dict
     """Return a section of the student's in the same term that meets at an overlapping time."""
     return conn.execute(
         """
-        SELECT other.id, c.code
+        SELECT other.id, c.code, other.days::text[] AS days, other.starts_at, other.ends_at
           FROM sections AS target
           JOIN sections AS other ON other.term = target.term AND other.meets && target.meets
           JOIN enrollments AS e ON e.section_id = other.id AND e.student_id = %(student_id)s

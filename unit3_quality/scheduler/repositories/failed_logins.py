@@ -1,6 +1,6 @@
 """SQL for failed logins, the state behind throttling (shared by every server process)."""
 
-from datetime import timedelta
+from datetime import datetime
 
 from psycopg import Connection
 
@@ -11,23 +11,25 @@ def lock_account(conn: Connection, email: str) -> None:
     conn.execute("SELECT pg_advisory_xact_lock(hashtext(lower(%s)))", (email,))
 
 
-def record(conn: Connection, email: str, client: str) -> None:
-    """Remember one failed login for this email from this client."""
-    conn.execute("INSERT INTO failed_logins (email, client) VALUES (%s, %s)", (email, client))
+def record(conn: Connection, email: str, client: str, now: datetime) -> None:
+    """Remember one failed login for this email from this client, made `now`."""
+    conn.execute(
+        "INSERT INTO failed_logins (email, client, attempted_at) VALUES (%s, %s, %s)",
+        (email, client, now),
+    )
 
 
-def recent(conn: Connection, email: str, client: str, window: timedelta) -> dict:
-    """Count the recent failures for the email and for the client, with the oldest of each."""
+def since(conn: Connection, email: str, client: str, start: datetime) -> dict:
+    """Count the failures after `start` for the email and the client, with the oldest of each."""
     return conn.execute(
         """
         SELECT count(*) FILTER (WHERE lower(email) = lower(%(email)s)) AS by_email,
                min(attempted_at) FILTER (WHERE lower(email) = lower(%(email)s)) AS email_oldest,
                count(*) FILTER (WHERE client = %(client)s) AS by_client,
-               min(attempted_at) FILTER (WHERE client = %(client)s) AS client_oldest,
-               now() AS now
+               min(attempted_at) FILTER (WHERE client = %(client)s) AS client_oldest
           FROM failed_logins
-         WHERE attempted_at > now() - %(window)s
+         WHERE attempted_at > %(start)s
            AND (lower(email) = lower(%(email)s) OR client = %(client)s)
         """,
-        {"email": email, "client": client, "window": window},
+        {"email": email, "client": client, "start": start},
     ).fetchone()

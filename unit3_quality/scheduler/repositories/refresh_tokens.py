@@ -1,33 +1,38 @@
 """SQL for refresh tokens: hashed, grouped in families, spent on use."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from psycopg import Connection
 
 
 def create(
-    conn: Connection, user_id: int, family_id: UUID, token_hash: str, lifetime: timedelta
+    conn: Connection,
+    user_id: int,
+    family_id: UUID,
+    token_hash: str,
+    now: datetime,
+    lifetime: timedelta,
 ) -> None:
-    """Store a new refresh token's hash in the family, valid for `lifetime`."""
+    """Store a new refresh token's hash in the family, made `now` and valid for `lifetime`."""
     conn.execute(
-        "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)"
-        " VALUES (%s, %s, %s, now() + %s)",
-        (user_id, family_id, token_hash, lifetime),
+        "INSERT INTO refresh_tokens (user_id, family_id, token_hash, created_at, expires_at)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        (user_id, family_id, token_hash, now, now + lifetime),
     )
 
 
-def lock(conn: Connection, token_hash: str) -> dict | None:
-    """Return a refresh token by hash, locked, with whether it is still usable."""
+def lock(conn: Connection, token_hash: str, now: datetime) -> dict | None:
+    """Return a refresh token by hash, locked, with whether it is still usable `now`."""
     return conn.execute(
         """
         SELECT id, user_id, family_id, used_at, revoked_at,
-               used_at IS NULL AND revoked_at IS NULL AND expires_at > now() AS usable
+               used_at IS NULL AND revoked_at IS NULL AND expires_at > %(now)s AS usable
           FROM refresh_tokens
-         WHERE token_hash = %s
+         WHERE token_hash = %(token_hash)s
            FOR UPDATE
         """,
-        (token_hash,),
+        {"token_hash": token_hash, "now": now},
     ).fetchone()
 
 

@@ -43,7 +43,7 @@ def register():
 def verify():
     """Spend a verification token; the account may then enroll."""
     token = validate(token_schema, json_body())["token"]
-    return auth.verify_email(database(), token)
+    return auth.verify_email(database(), token, auth_settings())
 
 
 @bp.post("/resend-verification")
@@ -78,7 +78,7 @@ def refresh():
 def logout():
     """Revoke the login session that the refresh token belongs to."""
     token = validate(refresh_schema, json_body())["refresh_token"]
-    auth.logout(database(), token)
+    auth.logout(database(), token, auth_settings())
     return "", 204
     # --8<-- [end:refresh-logout]
 

@@ -3,11 +3,13 @@ belongs to. Each public function is one unit of work on the `Database` it is giv
 
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from psycopg import Connection
 
+from scheduler.clock import utc_now
 from scheduler.identity import Identity
 from scheduler.repositories import failed_logins, outbox, refresh_tokens, users, verifications
 from scheduler.repositories.instructors import instructors
@@ -47,6 +49,7 @@ class AuthSettings:
     max_failures_per_account: int
     max_failures_per_client: int
     dummy_password_hash: str  # what an unknown email's password is checked against
+    clock: Callable[[], datetime] = utc_now  # every expiry is measured on it; tests inject one
 
     @classmethod
     def from_config(cls, config: dict, dummy_password_hash: str) -> "AuthSettings":
@@ -61,6 +64,7 @@ class AuthSettings:
             max_failures_per_account=config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
             max_failures_per_client=config["LOGIN_MAX_FAILURES_PER_CLIENT"],
             dummy_password_hash=dummy_password_hash,
+            clock=config.get("CLOCK", utc_now),
         )
 
 
@@ -76,7 +80,9 @@ def new_dummy_hash(rounds: int) -> str:
 def send_verification(conn: Connection, user: dict, settings: AuthSettings) -> None:
     """Create a one-time verification token and queue the mail that carries it."""
     token = new_opaque_token()
-    verifications.create(conn, user["id"], hash_token(token), settings.verification_lifetime)
+    verifications.create(
+        conn, user["id"], hash_token(token), settings.clock(), settings.verification_lifetime
+    )
     hours = int(settings.verification_lifetime.total_seconds() // 3600)
     outbox.add(
         conn,
@@ -116,10 +122,10 @@ def register(database: Database, fields: dict, settings: AuthSettings) -> dict:
 
 
 # --8<-- [start:verify]
-def verify_email(database: Database, token: str) -> dict:
+def verify_email(database: Database, token: str, settings: AuthSettings) -> dict:
     """Spend a verification token and mark its user verified; return the user."""
     with database.transaction() as conn:
-        user_id = verifications.use(conn, hash_token(token))
+        user_id = verifications.use(conn, hash_token(token), settings.clock())
         if user_id is None:
             raise ValidationFailed(
                 "The verification token is invalid, expired or already used.",
@@ -136,7 +142,8 @@ def resend_verification(database: Database, email: str, settings: AuthSettings) 
         if user is None or user["is_verified"]:
             return
         users.lock(conn, user["id"])  # concurrent resends count one after another
-        if verifications.count_recent(conn, user["id"], timedelta(hours=1)) < MAX_MAILS_PER_HOUR:
+        an_hour_ago = settings.clock() - timedelta(hours=1)
+        if verifications.count_since(conn, user["id"], an_hour_ago) < MAX_MAILS_PER_HOUR:
             send_verification(conn, user, settings)
     # --8<-- [end:verify]
 
@@ -150,11 +157,12 @@ def issue_tokens(conn: Connection, user: dict, settings: AuthSettings, family_id
         user["id"],
         family_id or uuid.uuid4(),
         hash_token(refresh_token),
+        settings.clock(),
         settings.refresh_token_lifetime,
     )
     lifetime = settings.access_token_lifetime
     return {
-        "access_token": create_access_token(user, settings.secret_key, lifetime),
+        "access_token": create_access_token(user, settings.secret_key, lifetime, settings.clock()),
         "token_type": "Bearer",
         "expires_in": int(lifetime.total_seconds()),
         "refresh_token": refresh_token,
@@ -165,13 +173,14 @@ def issue_tokens(conn: Connection, user: dict, settings: AuthSettings, family_id
 # --8<-- [start:login]
 def check_throttle(conn: Connection, email: str, client: str, settings: AuthSettings) -> None:
     """Refuse (429) while the account or the client has too many recent failures."""
-    recent = failed_logins.recent(conn, email, client, settings.login_window)
+    now = settings.clock()
+    recent = failed_logins.since(conn, email, client, now - settings.login_window)
     for count, limit, oldest in (
         (recent["by_email"], settings.max_failures_per_account, recent["email_oldest"]),
         (recent["by_client"], settings.max_failures_per_client, recent["client_oldest"]),
     ):
         if count >= limit:
-            wait = oldest + settings.login_window - recent["now"]
+            wait = oldest + settings.login_window - now
             raise TooManyRequests(
                 "Too many failed logins. Try again later.",
                 retry_after=max(1, math.ceil(wait.total_seconds())),
@@ -190,7 +199,7 @@ def login(
         password_hash = found["password_hash"] if found else settings.dummy_password_hash
         if password_matches(password, password_hash) and found is not None:
             return issue_tokens(conn, users.get(conn, found["id"]), settings)
-        failed_logins.record(conn, email, client)
+        failed_logins.record(conn, email, client, settings.clock())
     # Raised once the transaction has committed, so the failure counts towards the throttle.
     raise InvalidCredentials("The email or password is wrong.")
     # --8<-- [end:login]
@@ -204,7 +213,7 @@ def refresh(database: Database, refresh_token: str, settings: AuthSettings) -> d
     the owner both have to log in again.
     """
     with database.transaction() as conn:
-        token = refresh_tokens.lock(conn, hash_token(refresh_token))
+        token = refresh_tokens.lock(conn, hash_token(refresh_token), settings.clock())
         if token is not None and token["usable"]:
             refresh_tokens.mark_used(conn, token["id"])
             user = users.get(conn, token["user_id"])
@@ -215,10 +224,10 @@ def refresh(database: Database, refresh_token: str, settings: AuthSettings) -> d
     raise TokenRejected("The refresh token is invalid, expired or revoked.")
 
 
-def logout(database: Database, refresh_token: str) -> None:
+def logout(database: Database, refresh_token: str, settings: AuthSettings) -> None:
     """Revoke the login session a refresh token belongs to (unknown tokens are ignored)."""
     with database.transaction() as conn:
-        token = refresh_tokens.lock(conn, hash_token(refresh_token))
+        token = refresh_tokens.lock(conn, hash_token(refresh_token), settings.clock())
         if token is not None:
             refresh_tokens.revoke_family(conn, token["family_id"])
     # --8<-- [end:refresh]

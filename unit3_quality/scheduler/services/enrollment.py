@@ -4,6 +4,7 @@ who may see an enrollment or a roster."""
 from psycopg import Connection
 
 from scheduler.identity import Identity
+from scheduler.meetings import Meeting
 from scheduler.repositories import enrollments, sections
 from scheduler.repositories.students import students
 from scheduler.services.access import ensure_student_or_admin, ensure_teaches_or_admin
@@ -48,7 +49,8 @@ def check_seat_and_timetable(conn: Connection, section: dict, student_id: int) -
     if clash:
         raise Conflict(
             f"The section clashes with the student's section {clash['id']} "
-            f"({clash['code']}) in the same term."
+            f"({clash['code']}) in the same term: both meet "
+            f"{Meeting.of(section).overlap_with(Meeting.of(clash))}."
         )
     # --8<-- [start:credit-limit]
     credits = enrollments.credits_with(conn, section_id, student_id)

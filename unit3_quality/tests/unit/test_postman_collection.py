@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-POSTMAN = Path(__file__).resolve().parents[1] / "postman"
+POSTMAN = Path(__file__).resolve().parents[2] / "postman"
 EXPECTED_STATUS = re.compile(r"→ (?P<status>[1-5][0-9]{2})$")
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import TEST_PASSWORD, TEST_SECRET_KEY
 from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
+from settings import TEST_PASSWORD, TEST_SECRET_KEY
 
 import scheduler
 from scheduler.errors import database_error_to_api_error

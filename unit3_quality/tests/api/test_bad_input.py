@@ -9,7 +9,6 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from conftest import TEST_PASSWORD, token_for
 from helpers import (
     assert_problem,
     count_rows,
@@ -22,6 +21,7 @@ from helpers import (
     section_body,
     student_body,
 )
+from settings import TEST_PASSWORD, token_for
 from werkzeug.serving import make_server
 
 from scheduler_common.db import close_pool

@@ -7,8 +7,8 @@ import re
 
 import jwt
 import pytest
-from conftest import TEST_PASSWORD, TEST_SECRET_KEY
 from helpers import assert_problem
+from settings import TEST_PASSWORD, TEST_SECRET_KEY
 
 from scheduler.extensions import DUMMY_HASH_EXTENSION
 from scheduler.services import auth as auth_service

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from conftest import TEST_PASSWORD, TEST_SECRET_KEY, token_for
 from helpers import assert_problem
 from jwt.utils import base64url_encode
+from settings import TEST_PASSWORD, TEST_SECRET_KEY, token_for
 
 ME = "/api/v1/auth/me"
 LOGIN = "/api/v1/auth/login"

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from conftest import TEST_PASSWORD
 from helpers import (
     assert_problem,
     course_body,
@@ -31,6 +30,7 @@ from helpers import (
     student_body,
 )
 from psycopg import sql
+from settings import TEST_PASSWORD
 
 API = "/api/v1"
 ACTORS = ("admin", "student", "other_student", "unverified", "instructor", "other_instructor")

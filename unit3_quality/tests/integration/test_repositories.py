@@ -371,8 +371,16 @@ def test_clashing_section(conn, timetable, term, days, starts_at, ends_at, clash
     if clashes_with is None:
         assert clash is None
     else:
-        code = courses.get(conn, sections.lock(conn, timetable[clashes_with])["course_id"])["code"]
-        assert clash == {"id": timetable[clashes_with], "code": code}
+        other = sections.lock(conn, timetable[clashes_with])
+        code = courses.get(conn, other["course_id"])["code"]
+        assert clash == {
+            "id": timetable[clashes_with],
+            "code": code,
+            # The days as a list of names (the row's own column is a PostgreSQL enum array).
+            "days": other["days"].strip("{}").split(","),
+            "starts_at": other["starts_at"],
+            "ends_at": other["ends_at"],
+        }
 
 
 def test_enrollment_create_get_count_and_delete(conn):

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import bcrypt
 import jwt
 import pytest
-from conftest import TEST_SECRET_KEY
 from jwt.utils import base64url_encode
+from settings import TEST_SECRET_KEY
 from voluptuous import Invalid
 
 from scheduler import validation

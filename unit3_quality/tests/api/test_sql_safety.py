@@ -21,7 +21,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import TEST_PASSWORD
 from helpers import (
     assert_problem,
     course_body,
@@ -37,12 +36,13 @@ from helpers import (
 from psycopg import errors as pg_errors
 from psycopg import sql
 from psycopg.rows import dict_row
+from settings import TEST_PASSWORD
 
 from scheduler.errors import Conflict, ValidationFailed, database_error_to_api_error
 from scheduler_common.db import close_pool, transaction
 
 API = "/api/v1"
-SCHEDULER = Path(__file__).resolve().parent.parent / "scheduler"
+SCHEDULER = Path(__file__).resolve().parents[2] / "scheduler"
 
 
 # === (a) no string-built SQL =========================================================

@@ -2,7 +2,6 @@
 which resource was asked for. The requests are an admin's."""
 
 import pytest
-from conftest import TEST_PASSWORD
 from helpers import (
     assert_problem,
     make_course,
@@ -11,6 +10,7 @@ from helpers import (
     make_section,
     make_student,
 )
+from settings import TEST_PASSWORD
 
 API = "/api/v1"
 

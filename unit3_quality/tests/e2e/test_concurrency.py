@@ -19,7 +19,6 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
-from conftest import TEST_PASSWORD, token_for
 from helpers import (
     SECTION_DEFAULTS,
     make_course,
@@ -28,6 +27,7 @@ from helpers import (
     make_section,
     make_student,
 )
+from settings import TEST_PASSWORD, token_for
 from werkzeug.serving import make_server
 
 from scheduler_common.db import close_pool
