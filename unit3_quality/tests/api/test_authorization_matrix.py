@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from conftest import TEST_PASSWORD
 from problems import all_rows, assert_problem
 from psycopg import sql
+from settings import TEST_PASSWORD
 
+from scheduler.clock import utc_now
 from scheduler.repositories import refresh_tokens, verifications
 from scheduler.security import hash_token
 
@@ -156,11 +157,12 @@ def world(db, make_user, admin) -> World:
         (section, users["student"]["student_id"]),
     )
     verification_token, refresh_token = "verify-" + uuid.uuid4().hex, uuid.uuid4().hex
+    now = utc_now()
     verifications.create(
-        db, users["unverified"]["id"], hash_token(verification_token), timedelta(hours=1)
+        db, users["unverified"]["id"], hash_token(verification_token), now, timedelta(hours=1)
     )
     refresh_tokens.create(
-        db, users["student"]["id"], uuid.uuid4(), hash_token(refresh_token), timedelta(days=1)
+        db, users["student"]["id"], uuid.uuid4(), hash_token(refresh_token), now, timedelta(days=1)
     )
     other_teacher = users["other_instructor"]["instructor_id"]
     return World(
