@@ -22,6 +22,10 @@ COVERAGE_SETTINGS = str(ROOT / ".coveragerc")
 UNITS = sorted(path.parent.name for path in ROOT.glob("unit[0-9]*_*/pyproject.toml"))
 # The units with an OpenAPI document to fuzz (Unit 3 on), oldest first.
 FUZZABLE_UNITS = [unit for unit in UNITS if (ROOT / unit / "tests" / "fuzz.py").exists()]
+# The units that keep lesson 3.7's review rules (Unit 3 on): a ruff.toml of their own, with
+# stricter rules than the root's, and a vulture section in their pyproject.
+REVIEWED_UNITS = [unit for unit in UNITS if (ROOT / unit / "ruff.toml").exists()]
+MAX_MODULE_LINES = 250
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests", "lint", "docs"]
@@ -59,10 +63,27 @@ def tests(session: nox.Session, unit: str) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check style and formatting with ruff."""
-    install(session, "ruff")
+    """Check style and formatting with ruff (each unit's own ruff.toml adds its rules); for
+    the units reviewed in lesson 3.7, also dead code (vulture) and module length."""
+    install(session, "ruff", "vulture")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    for unit in REVIEWED_UNITS:
+        with session.chdir(unit):
+            session.run("vulture")  # its paths, whitelist and options: the unit's pyproject
+        if too_long := long_modules(ROOT / unit / "scheduler"):
+            session.error(
+                f"Split these modules (at most {MAX_MODULE_LINES} lines): {', '.join(too_long)}"
+            )
+
+
+def long_modules(package: Path) -> list[str]:
+    """The modules of an app package longer than a newcomer reads in one sitting."""
+    return [
+        f"{path.relative_to(ROOT)} ({lines} lines)"
+        for path in sorted(package.rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    ]
 
 
 @nox.session
