@@ -1,4 +1,5 @@
-"""Course Scheduler, Unit 2: the catalog API with accounts, tokens, rules and roles."""
+"""Course Scheduler, Unit 3: the catalog API with accounts, tokens, rules and roles, its
+OpenAPI contract and the viewer that serves it."""
 
 from datetime import date, datetime, time
 from importlib.resources import files
@@ -10,8 +11,9 @@ from flask.json.provider import DefaultJSONProvider
 from scheduler.auth import check_presented_token
 from scheduler.cli import register_auth_commands
 from scheduler.config import load_config
-from scheduler.errors import register_error_handlers, register_fault_handlers
+from scheduler.errors import register_error_handlers
 from scheduler.extensions import init_dummy_hash
+from scheduler.faults import register_fault_handlers
 from scheduler.http import IdConverter, without_content_type_on_no_content
 from scheduler.request_id import init_request_ids
 from scheduler.routes import register_blueprints

@@ -11,7 +11,7 @@ from voluptuous import Invalid
 
 from scheduler.extensions import database
 from scheduler.repositories import outbox
-from scheduler.services.auth import create_admin, create_instructor_account
+from scheduler.services.accounts import create_admin, create_instructor_account
 from scheduler.services.errors import DomainError
 from scheduler.validation import email, password
 
@@ -42,7 +42,7 @@ def create_account(create) -> dict:
         raise click.ClickException("An account with this email already exists.") from None
 
 
-# The line of a verification mail that carries the token (see services.auth.send_verification).
+# The line of a verification mail that carries the token (see services.accounts.send_verification).
 VERIFICATION_TOKEN = re.compile(r"POST /api/v1/auth/verify:\s+(\S+)")
 
 

@@ -1,5 +1,7 @@
 """Request and response helpers shared by the blueprints: bodies, envelopes."""
 
+from http import HTTPStatus
+
 from flask import Response, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
@@ -90,7 +92,7 @@ def is_unicode(value) -> bool:
 # --8<-- [start:no-content]
 def without_content_type_on_no_content(response: Response) -> Response:
     """Drop the Content-Type Flask puts on every response from a 204, which has no body."""
-    if response.status_code == 204:
+    if response.status_code == HTTPStatus.NO_CONTENT:
         del response.headers["Content-Type"]
     return response
     # --8<-- [end:no-content]

@@ -11,9 +11,10 @@ import unicodedata
 from flask import request
 from voluptuous import All, Invalid, MultipleInvalid, Optional, Required, Schema
 
-from scheduler.errors import BadRequest, ValidationFailed
+from scheduler.errors import BadRequest
 from scheduler.http import MAX_ID
 from scheduler.security import MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES
+from scheduler.services.errors import ValidationFailed
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -25,6 +26,7 @@ TERM_PATTERN = re.compile(r"[0-9]{4}-(spring|summer|fall|winter)")
 TIME_PATTERN = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 COURSE_CODE_PATTERN = re.compile(r"[A-Z]{2,6}[0-9]{3,4}[A-Z]?")
 DIGITS = re.compile(r"[0-9]{1,19}")
+MAX_GIVEN_PASSWORD_LENGTH = 1024  # no password is longer; this only bounds the work a login does
 
 
 def integer(low: int, high: int):
@@ -142,8 +144,8 @@ def given_password(value):
     passwords are stored as chosen, spaces and all). Its length rules are for new ones."""
     if not isinstance(value, str) or not value:
         raise Invalid("Must be a non-empty string.")
-    if len(value) > 1024:
-        raise Invalid("Must be at most 1024 characters.")
+    if len(value) > MAX_GIVEN_PASSWORD_LENGTH:
+        raise Invalid(f"Must be at most {MAX_GIVEN_PASSWORD_LENGTH} characters.")
     return value
     # --8<-- [end:given-password]
 

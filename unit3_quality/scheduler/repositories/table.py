@@ -8,7 +8,6 @@ class TableRepository:
 
     def __init__(self, table: str, columns: tuple[str, ...]):
         self.table = sql.Identifier(table)
-        self.columns = columns
         self.column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
 
     def page(self, conn: Connection, limit: int, offset: int) -> tuple[list[dict], int]:

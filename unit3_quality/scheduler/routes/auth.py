@@ -6,7 +6,7 @@ from voluptuous import Required, Schema
 from scheduler.auth import authenticated, current_identity
 from scheduler.extensions import auth_settings, database
 from scheduler.http import json_body
-from scheduler.services import auth
+from scheduler.services import accounts, auth
 from scheduler.validation import email, given_password, password, text, validate
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -33,7 +33,7 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 def register():
     """Create a student account (unverified) and mail its verification token."""
     fields = validate(register_schema, json_body())
-    user = auth.register(database(), fields, auth_settings())
+    user = accounts.register(database(), fields, auth_settings())
     return user, 201, {"Location": "/api/v1/auth/me"}
     # --8<-- [end:register]
 
@@ -43,14 +43,14 @@ def register():
 def verify():
     """Spend a verification token; the account may then enroll."""
     token = validate(token_schema, json_body())["token"]
-    return auth.verify_email(database(), token, auth_settings())
+    return accounts.verify_email(database(), token, auth_settings())
 
 
 @bp.post("/resend-verification")
 def resend_verification():
     """Mail a new token if the address has an unverified account; answer the same either way."""
     address = validate(email_schema, json_body())["email"]
-    auth.resend_verification(database(), address, auth_settings())
+    accounts.resend_verification(database(), address, auth_settings())
     return {"detail": "If the address has an unverified account, a new token is on its way."}, 202
     # --8<-- [end:verify]
 

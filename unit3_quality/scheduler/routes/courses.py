@@ -3,9 +3,9 @@
 from flask import Blueprint
 
 from scheduler.auth import role_required
-from scheduler.errors import NotFound
 from scheduler.http import created, json_body, page
 from scheduler.repositories.courses import courses
+from scheduler.services.errors import NotFound
 from scheduler.validation import body_schemas, course_code, integer, page_params, text, validate
 from scheduler_common.db import transaction
 

@@ -3,11 +3,11 @@
 from flask import Blueprint
 
 from scheduler.auth import role_required
-from scheduler.errors import NotFound
 from scheduler.extensions import database
 from scheduler.http import created, json_body, page
 from scheduler.repositories.instructors import instructors
 from scheduler.services import people
+from scheduler.services.errors import NotFound
 from scheduler.validation import body_schemas, email, page_params, text, validate
 from scheduler_common.db import transaction
 

@@ -4,10 +4,10 @@ from flask import Blueprint
 from voluptuous import Optional
 
 from scheduler.auth import current_identity, role_required
-from scheduler.errors import NotFound
 from scheduler.extensions import database
 from scheduler.http import MAX_ID, created, json_body, page
 from scheduler.repositories import sections
+from scheduler.services.errors import NotFound
 from scheduler.services.sections import create_section as schedule_section
 from scheduler.services.sections import update_section as change_section
 from scheduler.validation import (

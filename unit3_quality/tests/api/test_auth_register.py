@@ -12,7 +12,7 @@ import pytest
 from helpers import assert_problem
 from psycopg import sql
 
-from scheduler.services import auth as auth_service
+from scheduler.services import accounts
 
 REGISTER = "/api/v1/auth/register"
 LOGIN = "/api/v1/auth/login"
@@ -333,7 +333,7 @@ def test_register_is_one_transaction_a_failing_mail_leaves_no_student_user_or_to
     def broken_outbox(*args, **kwargs):
         raise RuntimeError("the outbox insert failed")
 
-    monkeypatch.setattr(auth_service.outbox, "add", broken_outbox)
+    monkeypatch.setattr(accounts.outbox, "add", broken_outbox)
 
     response = anonymous_client.post(REGISTER, json=register_body())
 
