@@ -7,9 +7,8 @@ from scheduler.auth import current_identity, role_required
 from scheduler.extensions import database
 from scheduler.http import MAX_ID, created, json_body, page
 from scheduler.repositories import sections
+from scheduler.services import sections as section_rules
 from scheduler.services.errors import NotFound
-from scheduler.services.sections import create_section as schedule_section
-from scheduler.services.sections import update_section as change_section
 from scheduler.validation import (
     PAGE_QUERY,
     body_schemas,
@@ -77,7 +76,7 @@ def list_sections():
 def create_section():
     """Schedule a section (admins)."""
     fields = validate(create_schema, json_body())
-    section = schedule_section(database(), fields)
+    section = section_rules.create_section(database(), fields)
     return created(section, ".get_section", section_id=section["id"])
     # --8<-- [end:create]
 
@@ -98,7 +97,7 @@ def get_section(section_id: int):
 def update_section(section_id: int):
     """Change a section (admins), or the notes of one's own section (instructors)."""
     fields = validate(patch_schema, json_body())
-    return change_section(database(), current_identity(), section_id, fields)
+    return section_rules.update_section(database(), current_identity(), section_id, fields)
     # --8<-- [end:update]
 
 
