@@ -61,6 +61,7 @@ def tests(session: nox.Session, unit: str) -> None:
     session.run("coverage", "report", "--show-missing", "--skip-covered", "--fail-under=90")
 
 
+# --8<-- [start:lint-session]
 @nox.session
 def lint(session: nox.Session) -> None:
     """Check style and formatting with ruff (each unit's own ruff.toml adds its rules); for
@@ -84,6 +85,7 @@ def long_modules(package: Path) -> list[str]:
         for path in sorted(package.rglob("*.py"))
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
     ]
+    # --8<-- [end:lint-session]
 
 
 @nox.session
