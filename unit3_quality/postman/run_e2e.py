@@ -25,6 +25,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -137,7 +138,7 @@ def wait_for_health(base_url: str, process: subprocess.Popen, log_file: Path) ->
             raise E2EError(f"gunicorn exited with {process.returncode}; see {log_file}.")
         try:
             with urllib.request.urlopen(f"{base_url}/health", timeout=2) as response:
-                if response.status == 200:
+                if response.status == HTTPStatus.OK:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass  # not listening yet

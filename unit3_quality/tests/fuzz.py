@@ -137,7 +137,7 @@ def main() -> int:
             *DEFAULT_OPTIONS,
             *sys.argv[1:],
         ]
-        return subprocess.run(command).returncode
+        return subprocess.run(command, check=False).returncode
 
 
 if __name__ == "__main__":

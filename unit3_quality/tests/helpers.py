@@ -7,7 +7,7 @@ instructor and room it needs unless their ids are given.
 
 import itertools
 
-from problems import assert_problem as assert_problem  # one helper; helpers re-exports it
+from problems import assert_problem as assert_problem  # noqa: PLC0414 (re-exported: one helper)
 from psycopg import sql
 
 TABLES = ("courses", "instructors", "rooms", "students", "sections", "enrollments")

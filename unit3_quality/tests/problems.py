@@ -37,14 +37,18 @@ def assert_problem(response, status: int, *, errors: bool | None = None) -> dict
     with_errors = status == 422 if errors is None else errors
     assert set(body) == (PROBLEM_KEYS | {"errors"} if with_errors else PROBLEM_KEYS), body
     assert body["status"] == status
-    assert isinstance(body["type"], str) and body["type"].startswith(PROBLEM_BASE)
-    assert isinstance(body["title"], str) and body["title"]
+    assert isinstance(body["type"], str)
+    assert body["type"].startswith(PROBLEM_BASE)
+    assert isinstance(body["title"], str)
+    assert body["title"]
     assert isinstance(body["detail"], str)
     if with_errors:
-        assert isinstance(body["errors"], dict) and body["errors"]
+        assert isinstance(body["errors"], dict)
+        assert body["errors"]
         for field, messages in body["errors"].items():
             assert isinstance(field, str)
-            assert isinstance(messages, list) and messages
+            assert isinstance(messages, list)
+            assert messages
             assert all(isinstance(message, str) and message for message in messages)
     if status in HEADERS_OF_STATUS:
         assert response.headers.get(HEADERS_OF_STATUS[status]), (status, dict(response.headers))

@@ -40,7 +40,8 @@ def fail(client, email: str, times: int = 1, *, remote: str = "127.0.0.1") -> No
 def retry_after(response) -> int:
     """The 429's Retry-After header: a positive whole number of seconds."""
     header = response.headers.get("Retry-After")
-    assert header is not None and re.fullmatch(r"[1-9][0-9]*", header), header
+    assert header is not None
+    assert re.fullmatch(r"[1-9][0-9]*", header), header
     return int(header)
 
 
@@ -82,7 +83,8 @@ def test_login_with_the_right_password_returns_bearer_tokens(anonymous_client, u
     # Tokens are credentials: no cache may keep them.
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Pragma"] == "no-cache"
-    assert isinstance(body["refresh_token"], str) and len(body["refresh_token"]) >= 43
+    assert isinstance(body["refresh_token"], str)
+    assert len(body["refresh_token"]) >= 43
     assert body["refresh_token"] != body["access_token"]
 
 

@@ -201,7 +201,7 @@ ROUTES = [
         "POST",
         "/auth/register",
         201,
-        body=lambda w: {
+        body=lambda _w: {
             "email": "someone@example.edu",
             "password": TEST_PASSWORD,
             "full_name": "S",
@@ -221,14 +221,14 @@ ROUTES = [
     # the catalog: public reads, admin writes
     Route("GET", "/courses", 200, query=PAGE),
     Route("GET", "/courses/<id:course_id>", 200, ids=COURSE),
-    Route("POST", "/courses", 201, ADMIN, NOT_ADMIN, body=lambda w: course_body()),
+    Route("POST", "/courses", 201, ADMIN, NOT_ADMIN, body=lambda _w: course_body()),
     Route(
-        "PATCH", "/courses/<id:course_id>", 200, ADMIN, NOT_ADMIN, COURSE, lambda w: {"title": "T"}
+        "PATCH", "/courses/<id:course_id>", 200, ADMIN, NOT_ADMIN, COURSE, lambda _w: {"title": "T"}
     ),
     Route("DELETE", "/courses/<id:course_id>", 204, ADMIN, NOT_ADMIN, SPARE_COURSE),
     Route("GET", "/instructors", 200, query=PAGE),
     Route("GET", "/instructors/<id:instructor_id>", 200, ids=INSTRUCTOR),
-    Route("POST", "/instructors", 201, ADMIN, NOT_ADMIN, body=lambda w: instructor_body()),
+    Route("POST", "/instructors", 201, ADMIN, NOT_ADMIN, body=lambda _w: instructor_body()),
     Route(
         "PATCH",
         "/instructors/<id:instructor_id>",
@@ -236,17 +236,17 @@ ROUTES = [
         ADMIN,
         ("student", "instructor"),  # not even their own instructor record
         INSTRUCTOR,
-        lambda w: {"full_name": "Renamed"},
+        lambda _w: {"full_name": "Renamed"},
     ),
     Route("DELETE", "/instructors/<id:instructor_id>", 204, ADMIN, NOT_ADMIN, SPARE_INSTRUCTOR),
     Route("GET", "/rooms", 200, query=PAGE),
     Route("GET", "/rooms/<id:room_id>", 200, ids=ROOM),
-    Route("POST", "/rooms", 201, ADMIN, NOT_ADMIN, body=lambda w: room_body()),
-    Route("PATCH", "/rooms/<id:room_id>", 200, ADMIN, NOT_ADMIN, ROOM, lambda w: {"name": "R"}),
+    Route("POST", "/rooms", 201, ADMIN, NOT_ADMIN, body=lambda _w: room_body()),
+    Route("PATCH", "/rooms/<id:room_id>", 200, ADMIN, NOT_ADMIN, ROOM, lambda _w: {"name": "R"}),
     Route("DELETE", "/rooms/<id:room_id>", 204, ADMIN, NOT_ADMIN, SPARE_ROOM),
     # students: admins list, create and delete; a student reads and changes their own
     Route("GET", "/students", 200, ADMIN, NOT_ADMIN, query=PAGE),
-    Route("POST", "/students", 201, ADMIN, NOT_ADMIN, body=lambda w: student_body()),
+    Route("POST", "/students", 201, ADMIN, NOT_ADMIN, body=lambda _w: student_body()),
     Route(
         "GET",
         "/students/<id:student_id>",
@@ -262,7 +262,7 @@ ROUTES = [
         ("admin", "student"),
         ("other_student", "instructor"),
         STUDENT,
-        lambda w: {"full_name": "Renamed Student"},
+        lambda _w: {"full_name": "Renamed Student"},
     ),
     Route(
         "DELETE",
@@ -292,7 +292,7 @@ ROUTES = [
         ("admin", "instructor"),
         ("student", "other_instructor"),
         SECTION,
-        lambda w: {"notes": "Bring a laptop."},
+        lambda _w: {"notes": "Bring a laptop."},
     ),
     Route(
         "DELETE",
@@ -656,7 +656,7 @@ def test_an_instructor_changes_the_notes_of_their_own_section(world, client_for,
         {"instructor_id": 1},
         {"notes": "Sneaky.", "capacity": 20},
     ],
-    ids=lambda body: "+".join(body),
+    ids="+".join,
 )
 def test_an_instructor_may_not_change_other_fields_of_their_own_section(
     world, client_for, db, body

@@ -195,7 +195,7 @@ def world(db, make_user, admin) -> World:
 # --- the requests of the rows ----------------------------------------------------------------
 
 BODIES: dict[str, Callable[[World], dict]] = {
-    "new_account": lambda w: {
+    "new_account": lambda _w: {
         "email": "newcomer@example.edu",
         "password": TEST_PASSWORD,
         "full_name": "New Comer",
@@ -204,13 +204,13 @@ BODIES: dict[str, Callable[[World], dict]] = {
     "unverified_email": lambda w: {"email": w.users["unverified"]["email"]},
     "student_login": lambda w: {"email": w.users["student"]["email"], "password": TEST_PASSWORD},
     "refresh_token": lambda w: {"refresh_token": w.refresh_token},
-    "new_course": lambda w: {"code": "CS202", "title": "Data", "credits": 4},
-    "title": lambda w: {"title": "Renamed"},
-    "new_instructor": lambda w: {"full_name": "New Teacher", "email": "new.t@example.edu"},
-    "full_name": lambda w: {"full_name": "Renamed"},
-    "new_room": lambda w: {"name": "Hall B", "capacity": 20},
-    "room_name": lambda w: {"name": "Hall A2"},
-    "new_student": lambda w: {"full_name": "New Student", "email": "new.s@example.edu"},
+    "new_course": lambda _w: {"code": "CS202", "title": "Data", "credits": 4},
+    "title": lambda _w: {"title": "Renamed"},
+    "new_instructor": lambda _w: {"full_name": "New Teacher", "email": "new.t@example.edu"},
+    "full_name": lambda _w: {"full_name": "Renamed"},
+    "new_room": lambda _w: {"name": "Hall B", "capacity": 20},
+    "room_name": lambda _w: {"name": "Hall A2"},
+    "new_student": lambda _w: {"full_name": "New Student", "email": "new.s@example.edu"},
     "new_section": lambda w: {
         "course_id": w.ids["course"],
         "instructor_id": w.users["other_instructor"]["instructor_id"],
@@ -221,7 +221,7 @@ BODIES: dict[str, Callable[[World], dict]] = {
         "starts_at": "09:00",
         "ends_at": "10:15",
     },
-    "notes": lambda w: {"notes": "Bring a laptop."},
+    "notes": lambda _w: {"notes": "Bring a laptop."},
     "the_student": lambda w: {"student_id": w.ids["student"]},
     "the_unverified": lambda w: {"student_id": w.ids["unverified"]},
 }

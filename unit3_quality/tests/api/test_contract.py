@@ -16,7 +16,7 @@ def test_a_documented_response_passes(client):
 
 
 def test_a_body_that_breaks_its_schema_fails(client, monkeypatch):
-    monkeypatch.setattr(courses.courses, "get", lambda conn, course_id: {"id": course_id})
+    monkeypatch.setattr(courses.courses, "get", lambda _conn, course_id: {"id": course_id})
 
     with pytest.raises(ContractViolation, match="GET /api/v1/courses/7 -> 200"):
         client.get("/api/v1/courses/7")
@@ -33,7 +33,7 @@ def test_an_undocumented_status_fails(client, monkeypatch):
 
 
 def test_a_missing_required_header_fails(client, monkeypatch):
-    monkeypatch.setattr("scheduler.routes.courses.created", lambda item, *a, **kw: (item, 201))
+    monkeypatch.setattr("scheduler.routes.courses.created", lambda item, *_a, **_kw: (item, 201))
 
     with pytest.raises(ContractViolation, match="Location"):
         client.post("/api/v1/courses", json={"code": "CS101", "title": "Intro", "credits": 3})

@@ -346,7 +346,7 @@ def test_every_row_is_tested_for_every_family_or_says_why_not():
 @pytest.mark.parametrize(
     ("status", "family"),
     [(status, family) for status, cases in ERROR_TABLE.items() for family in cases],
-    ids=lambda value: str(value),
+    ids=str,
 )
 def test_the_error_row_for_the_family(status, family, ctx, db):
     case = ERROR_TABLE[status][family]

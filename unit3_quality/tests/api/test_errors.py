@@ -506,7 +506,8 @@ def test_unexpected_error_is_500_problem_with_request_id_and_no_internals(
     assert request_id, body["detail"]
     logged = [record for record in caplog.records if request_id.group() in record.getMessage()]
     assert logged, "the request id in the body is not in the log"
-    assert logged[0].exc_info and "secret internals" in str(logged[0].exc_info[1])
+    assert logged[0].exc_info
+    assert "secret internals" in str(logged[0].exc_info[1])
 
 
 # --- 503: database unavailable, and recovery without a restart --------------------------------

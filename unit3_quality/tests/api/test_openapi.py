@@ -88,7 +88,9 @@ def test_each_operation_lists_the_failures_every_request_can_meet(operation):
 def test_each_operation_is_named_summarised_and_answers_with_a_documented_success(operation):
     spec = operation[2]
 
-    assert spec["operationId"] and spec["summary"] and spec["tags"]
+    assert spec["operationId"]
+    assert spec["summary"]
+    assert spec["tags"]
     assert any(status.startswith("2") for status in spec["responses"])
 
 

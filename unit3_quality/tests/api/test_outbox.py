@@ -79,12 +79,14 @@ def test_token_prints_only_the_newest_token_and_it_verifies(app, anonymous_clien
 
     assert result.exit_code == 0, result.output
     token = result.output.strip()
-    assert result.output == f"{token}\n" and " " not in token
+    assert result.output == f"{token}\n"
+    assert " " not in token
     mails = db.execute(
         "SELECT body FROM outbox WHERE to_address = 'ada@example.edu' ORDER BY id"
     ).fetchall()
     assert len(mails) == 2
-    assert token in mails[-1]["body"] and token not in mails[0]["body"]
+    assert token in mails[-1]["body"]
+    assert token not in mails[0]["body"]
     assert anonymous_client.post(VERIFY, json={"token": token}).status_code == 200
 
 

@@ -575,8 +575,8 @@ def test_patch_into_a_room_too_small_is_422_on_capacity(client, db):
 @pytest.mark.parametrize(
     ("target", "change"),
     [
-        ("second", lambda first: {"starts_at": "10:00"}),  # 10:00–12:15 overlaps 09:00–10:15
-        ("second", lambda first: {"days": ["MON"], "starts_at": "09:30", "ends_at": "10:00"}),
+        ("second", lambda _first: {"starts_at": "10:00"}),  # 10:00–12:15 overlaps 09:00–10:15
+        ("second", lambda _first: {"days": ["MON"], "starts_at": "09:30", "ends_at": "10:00"}),
         ("third", lambda first: {"room_id": first["room"]["id"]}),
         ("third", lambda first: {"instructor_id": first["instructor"]["id"]}),
     ],

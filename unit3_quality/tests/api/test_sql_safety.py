@@ -405,7 +405,7 @@ class Target:
 
 
 def post_body(make):
-    return lambda catalog, field, value, n: make(**{field: value})
+    return lambda _catalog, field, value, _n: make(**{field: value})
 
 
 def patch_body(catalog, field, value, n):

@@ -229,7 +229,8 @@ def test_the_email_argument_is_required(app, db):
 # --- on a terminal ------------------------------------------------------------------------
 
 
-def test_on_a_terminal_the_password_is_prompted_for_twice(app, db, terminal):
+@pytest.mark.usefixtures("terminal")
+def test_on_a_terminal_the_password_is_prompted_for_twice(app, db):
     result = create_admin(app, input=f"{PASSWORD}\n{PASSWORD}\n")
 
     assert result.exit_code == 0, result.output
@@ -241,7 +242,8 @@ def test_on_a_terminal_the_password_is_prompted_for_twice(app, db, terminal):
     assert bcrypt.checkpw(PASSWORD.encode(), user["password_hash"].encode())
 
 
-def test_on_a_terminal_a_mismatch_asks_again(app, db, terminal):
+@pytest.mark.usefixtures("terminal")
+def test_on_a_terminal_a_mismatch_asks_again(app, db):
     result = create_admin(app, input=f"{PASSWORD}\ntypo password\n{PASSWORD}\n{PASSWORD}\n")
 
     assert result.exit_code == 0, result.output
@@ -249,7 +251,8 @@ def test_on_a_terminal_a_mismatch_asks_again(app, db, terminal):
     assert bcrypt.checkpw(PASSWORD.encode(), users(db)[0]["password_hash"].encode())
 
 
-def test_on_a_terminal_a_mismatch_and_no_more_input_aborts(app, db, terminal):
+@pytest.mark.usefixtures("terminal")
+def test_on_a_terminal_a_mismatch_and_no_more_input_aborts(app, db):
     result = create_admin(app, input=f"{PASSWORD}\ntypo password\n")
 
     assert result.exit_code == 1
@@ -257,7 +260,8 @@ def test_on_a_terminal_a_mismatch_and_no_more_input_aborts(app, db, terminal):
     assert users(db) == []
 
 
-def test_on_a_terminal_a_short_password_is_a_clear_error(app, db, terminal):
+@pytest.mark.usefixtures("terminal")
+def test_on_a_terminal_a_short_password_is_a_clear_error(app, db):
     result = create_admin(app, input="short\nshort\n")
 
     assert result.exit_code == 1
@@ -265,7 +269,8 @@ def test_on_a_terminal_a_short_password_is_a_clear_error(app, db, terminal):
     assert users(db) == []
 
 
-def test_on_a_terminal_a_bad_email_fails_before_asking_for_a_password(app, db, terminal):
+@pytest.mark.usefixtures("terminal")
+def test_on_a_terminal_a_bad_email_fails_before_asking_for_a_password(app, db):
     result = create_admin(app, email="nope", input="")
 
     assert result.exit_code == 1
