@@ -5,6 +5,7 @@ from functools import wraps
 
 from flask import current_app, g, request
 
+from scheduler.clock import utc_now
 from scheduler.extensions import database
 from scheduler.identity import Identity
 from scheduler.security import InvalidToken, decode_access_token
@@ -45,7 +46,8 @@ def load_identity() -> Identity | None:
     if token is None:
         return None
     try:
-        claims = decode_access_token(token, current_app.config["SECRET_KEY"])
+        config = current_app.config
+        claims = decode_access_token(token, config["SECRET_KEY"], config.get("CLOCK", utc_now)())
         user_id = int(claims["sub"])
     except (InvalidToken, ValueError):
         raise TokenRejected("The access token is invalid or expired.") from None

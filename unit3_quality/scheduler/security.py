@@ -44,17 +44,34 @@ def create_access_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def decode_access_token(token: str, secret: str) -> dict:
-    """Return the claims of a valid access token, or raise InvalidToken."""
+def decode_access_token(token: str, secret: str, now: datetime | None = None) -> dict:
+    """Return the claims of a valid access token, or raise InvalidToken. Its times are checked
+    against `now` (the app's clock) rather than PyJWT's own, so tests can move the clock."""
     try:
-        return jwt.decode(
+        claims = jwt.decode(
             token,
             secret,
             algorithms=[ALGORITHM],
-            options={"require": ["sub", "role", "iat", "exp"]},
+            options={
+                "require": ["sub", "role", "iat", "exp"],
+                "verify_exp": False,
+                "verify_iat": False,
+            },
         )
     except jwt.PyJWTError as error:
         raise InvalidToken(str(error)) from None
+    instant = (now or datetime.now(UTC)).timestamp()
+    issued, expires = claims["iat"], claims["exp"]
+    if not all(
+        isinstance(value, int | float) and not isinstance(value, bool)
+        for value in (issued, expires)
+    ):
+        raise InvalidToken("The iat and exp claims must be numbers.")
+    if expires <= instant:
+        raise InvalidToken("The token has expired.")
+    if issued > instant:
+        raise InvalidToken("The token was issued in the future.")
+    return claims
     # --8<-- [end:access-tokens]
 
 

@@ -1,5 +1,6 @@
 """Every expiry measured on an injected clock (the config's CLOCK), moved by the test instead of
-waited for: refresh tokens, verification tokens, the login-throttle window, the resend window."""
+waited for: access and refresh tokens, verification tokens, the login-throttle window, the
+resend window."""
 
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ LOGIN = "/api/v1/auth/login"
 REFRESH = "/api/v1/auth/refresh"
 VERIFY = "/api/v1/auth/verify"
 RESEND = "/api/v1/auth/resend-verification"
+ME = "/api/v1/auth/me"
 SECOND = timedelta(seconds=1)
 
 
@@ -36,6 +38,17 @@ def test_a_refresh_token_works_until_its_fourteenth_day_ends(clock, anonymous_cl
     clock.advance(timedelta(days=14))
     fresh = response.get_json()["refresh_token"]
     assert anonymous_client.post(REFRESH, json={"refresh_token": fresh}).status_code == 401
+
+
+def test_an_access_token_works_until_its_fifteenth_minute_ends(clock, anonymous_client, make_user):
+    access_token = login(anonymous_client, make_user()["email"]).get_json()["access_token"]
+    bearer = {"Authorization": f"Bearer {access_token}"}
+    clock.advance(timedelta(minutes=15) - SECOND)
+    assert anonymous_client.get(ME, headers=bearer).status_code == 200
+    clock.advance(SECOND)
+    expired = anonymous_client.get(ME, headers=bearer)
+    assert expired.status_code == 401
+    assert "invalid_token" in expired.headers["WWW-Authenticate"]
 
 
 def test_a_verification_token_expires_after_24_hours(clock, anonymous_client, db):
