@@ -1,0 +1,40 @@
+"""gunicorn's settings for this unit, from the environment; `gunicorn` run in this folder
+reads them by itself (or name the file: `gunicorn -c gunicorn.conf.py`).
+
+Threaded workers (gthread): a client that sends its request slowly holds one thread, not a
+whole worker, so a few slow clients cannot stall the API the way they stall `-w 4` sync
+workers (benchmarks/slow_clients.py measures both). On the open internet, put a buffering
+reverse proxy such as nginx in front as well: it reads every request in full before gunicorn
+sees it, however many slow clients there are.
+"""
+
+import os
+
+
+def setting(name: str, default: int) -> int:
+    """Read one whole-number setting from the environment, or stop with a clear message."""
+    raw = os.environ.get(name, str(default))
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"{name} must be a whole number of at least 1, not {raw!r}.")
+    return int(raw)
+
+
+wsgi_app = "scheduler:create_app()"
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{setting('PORT', 8000)}"
+worker_class = "gthread"
+workers = setting("WEB_CONCURRENCY", 2)  # processes; the variable gunicorn itself knows
+# Threads per process. A thread waiting on a slow client needs no database connection;
+# threads past DB_POOL_MAX_SIZE that do need one queue for it (DB_POOL_TIMEOUT, then a 503).
+threads = setting("GUNICORN_THREADS", 16)
+# Longer than DB_POOL_TIMEOUT + DB_STATEMENT_TIMEOUT (5 + 10 s), so a stuck database ends in
+# the app's 503 problem rather than in gunicorn killing the worker (an HTML 500).
+timeout = setting("GUNICORN_TIMEOUT", 30)
+keepalive = setting("GUNICORN_KEEPALIVE", 5)
+accesslog = "-"
+# --8<-- [start:access-log]
+# gunicorn's usual access line, plus the request id the app sent back (lesson 3.5), so that one
+# id finds a request's access line and the app's own log lines alike.
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" request=%({x-request-id}o)s'
+)
+# --8<-- [end:access-log]

@@ -1,0 +1,1 @@
+"""Business rules and transactions: what the app guarantees, whatever the transport."""

@@ -1,0 +1,171 @@
+"""Sessions: login with throttling, token rotation, logout, and who a token belongs to.
+Each public function is one unit of work on the `Database` it is given; accounts (making
+them, verifying their email) are `services.accounts`."""
+
+import math
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from psycopg import Connection
+
+from scheduler.clock import utc_now
+from scheduler.identity import Identity
+from scheduler.repositories import failed_logins, refresh_tokens, users
+from scheduler.security import (
+    create_access_token,
+    hash_password,
+    hash_token,
+    new_opaque_token,
+    password_matches,
+)
+from scheduler.services.errors import (
+    InvalidCredentials,
+    TokenRejected,
+    TooManyRequests,
+)
+from scheduler.unit_of_work import Database
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """The knobs of authentication, read from the app's config."""
+
+    secret_key: str
+    bcrypt_rounds: int
+    access_token_lifetime: timedelta
+    refresh_token_lifetime: timedelta
+    verification_lifetime: timedelta
+    login_window: timedelta
+    max_failures_per_account: int
+    max_failures_per_client: int
+    dummy_password_hash: str  # what an unknown email's password is checked against
+    clock: Callable[[], datetime] = utc_now  # every expiry is measured on it; tests inject one
+
+    @classmethod
+    def from_config(cls, config: dict, dummy_password_hash: str) -> "AuthSettings":
+        """Build the settings from the app's config and its start-up dummy hash."""
+        return cls(
+            secret_key=config["SECRET_KEY"],
+            bcrypt_rounds=config["BCRYPT_ROUNDS"],
+            access_token_lifetime=timedelta(seconds=config["ACCESS_TOKEN_TTL"]),
+            refresh_token_lifetime=timedelta(seconds=config["REFRESH_TOKEN_TTL"]),
+            verification_lifetime=timedelta(seconds=config["VERIFICATION_TTL"]),
+            login_window=timedelta(seconds=config["LOGIN_WINDOW"]),
+            max_failures_per_account=config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+            max_failures_per_client=config["LOGIN_MAX_FAILURES_PER_CLIENT"],
+            dummy_password_hash=dummy_password_hash,
+            clock=config.get("CLOCK", utc_now),
+        )
+
+
+# --8<-- [start:dummy-hash]
+def new_dummy_hash(rounds: int) -> str:
+    """A hash to check unknown emails against, so they take as long as wrong passwords (made
+    once at start-up: making it during a login would make that login twice as slow)."""
+    return hash_password(new_opaque_token(), rounds)
+    # --8<-- [end:dummy-hash]
+
+
+# --8<-- [start:issue-tokens]
+def issue_tokens(conn: Connection, user: dict, settings: AuthSettings, family_id=None) -> dict:
+    """Return a new access token and a new refresh token (in a new family unless given)."""
+    refresh_token = new_opaque_token()
+    refresh_tokens.create(
+        conn,
+        user["id"],
+        family_id or uuid.uuid4(),
+        hash_token(refresh_token),
+        settings.clock(),
+        settings.refresh_token_lifetime,
+    )
+    lifetime = settings.access_token_lifetime
+    return {
+        "access_token": create_access_token(user, settings.secret_key, lifetime, settings.clock()),
+        "token_type": "Bearer",
+        "expires_in": int(lifetime.total_seconds()),
+        "refresh_token": refresh_token,
+    }
+    # --8<-- [end:issue-tokens]
+
+
+# --8<-- [start:login]
+def check_throttle(conn: Connection, email: str, client: str, settings: AuthSettings) -> None:
+    """Refuse (429) while the account or the client has too many recent failures."""
+    now = settings.clock()
+    recent = failed_logins.since(conn, email, client, now - settings.login_window)
+    for count, limit, oldest in (
+        (recent["by_email"], settings.max_failures_per_account, recent["email_oldest"]),
+        (recent["by_client"], settings.max_failures_per_client, recent["client_oldest"]),
+    ):
+        if count >= limit:
+            wait = oldest + settings.login_window - now
+            raise TooManyRequests(
+                "Too many failed logins. Try again later.",
+                retry_after=max(1, math.ceil(wait.total_seconds())),
+            )
+
+
+def login(
+    database: Database, email: str, password: str, client: str, settings: AuthSettings
+) -> dict:
+    """Return tokens for the right password; anything else is recorded, then refused."""
+    with database.transaction() as conn:
+        failed_logins.lock_account(conn, email)
+        check_throttle(conn, email, client, settings)
+        found = users.credentials(conn, email)
+        # Check a password even for an unknown email: both answers take the same time.
+        password_hash = found["password_hash"] if found else settings.dummy_password_hash
+        if password_matches(password, password_hash) and found is not None:
+            return issue_tokens(conn, users.get(conn, found["id"]), settings)
+        failed_logins.record(conn, email, client, settings.clock())
+    # Raised once the transaction has committed, so the failure counts towards the throttle.
+    raise InvalidCredentials("The email or password is wrong.")
+    # --8<-- [end:login]
+
+
+# --8<-- [start:refresh]
+def refresh(database: Database, refresh_token: str, settings: AuthSettings) -> dict:
+    """Exchange a refresh token for new tokens; an unusable one is refused.
+
+    A token used a second time was copied: the whole family is revoked, so the thief and
+    the owner both have to log in again.
+    """
+    with database.transaction() as conn:
+        token = refresh_tokens.lock(conn, hash_token(refresh_token), settings.clock())
+        if token is not None and token["usable"]:
+            refresh_tokens.mark_used(conn, token["id"])
+            user = users.get(conn, token["user_id"])
+            return issue_tokens(conn, user, settings, token["family_id"])
+        if token is not None and token["used_at"] is not None:
+            refresh_tokens.revoke_family(conn, token["family_id"])
+    # Raised once the transaction has committed, so a reuse's revocation is kept.
+    raise TokenRejected("The refresh token is invalid, expired or revoked.")
+
+
+def logout(database: Database, refresh_token: str, settings: AuthSettings) -> None:
+    """Revoke the login session a refresh token belongs to (unknown tokens are ignored)."""
+    with database.transaction() as conn:
+        token = refresh_tokens.lock(conn, hash_token(refresh_token), settings.clock())
+        if token is not None:
+            refresh_tokens.revoke_family(conn, token["family_id"])
+    # --8<-- [end:refresh]
+
+
+# --8<-- [start:identity-of]
+def identity_of(database: Database, user_id: int) -> Identity:
+    """The identity of a token's user, read now: a changed role or verification counts at
+    once instead of when the token expires."""
+    with database.transaction() as conn:
+        user = users.get(conn, user_id)
+    if user is None:
+        raise TokenRejected("The access token's user no longer exists.")
+    return Identity.of(user)
+    # --8<-- [end:identity-of]
+
+
+def account(database: Database, actor: Identity) -> dict:
+    """The caller's own account."""
+    with database.transaction() as conn:
+        return users.get(conn, actor.user_id)

@@ -1,0 +1,98 @@
+"""Fixtures for Unit 2's tests; the database plumbing comes from scheduler_common.testing.
+
+Most tests act as an admin (`client`), who may do everything Unit 1 allowed anyone; tests
+of who may do what use `anonymous_client` and `client_for(user)`. Every one of these clients
+checks each response it receives against the OpenAPI document (see contract.py).
+"""
+
+import pytest
+from contract import ContractClient
+from settings import TEST_PASSWORD, TEST_SETTINGS, token_for
+
+from scheduler import create_app, create_schema
+from scheduler.security import hash_password
+
+
+@pytest.fixture(scope="session")
+def schema_creator():
+    """What builds this unit's schema in the template database."""
+    return create_schema
+
+
+@pytest.fixture(scope="session")
+def app_factory():
+    """The unit's app factory with test settings, for the common `app` fixture."""
+
+    def create_test_app(overrides: dict | None = None):
+        app = create_app({**TEST_SETTINGS, **(overrides or {})})
+        # Every response any test receives is checked against the OpenAPI document.
+        app.test_client_class = ContractClient
+        return app
+
+    return create_test_app
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """TEST_PASSWORD hashed once per run."""
+    return hash_password(TEST_PASSWORD, TEST_SETTINGS["BCRYPT_ROUNDS"])
+
+
+@pytest.fixture
+def make_user(db, password_hash):
+    """Create a user straight in the database (a student or instructor row for those roles)."""
+
+    def make(role: str = "student", *, email: str | None = None, verified: bool = True) -> dict:
+        number = db.execute("SELECT count(*) + 1 AS n FROM users").fetchone()["n"]
+        email = email or f"{role}{number}@example.edu"
+        student_id = instructor_id = None
+        if role == "student":
+            student_id = db.execute(
+                "INSERT INTO students (full_name, email) VALUES (%s, %s) RETURNING id",
+                (f"Student {number}", email),
+            ).fetchone()["id"]
+        elif role == "instructor":
+            instructor_id = db.execute(
+                "INSERT INTO instructors (full_name, email) VALUES (%s, %s) RETURNING id",
+                (f"Instructor {number}", email),
+            ).fetchone()["id"]
+        return db.execute(
+            """
+            INSERT INTO users (email, password_hash, role, is_verified, student_id, instructor_id)
+            VALUES (%s, %s, %s, %s, %s, %s)
+            RETURNING id, email, role, is_verified, student_id, instructor_id
+            """,
+            (email, password_hash, role, verified, student_id, instructor_id),
+        ).fetchone()
+
+    return make
+
+
+@pytest.fixture
+def client_for(app):
+    """Return a test client that sends the given user's access token on every request."""
+
+    def make(user: dict):
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token_for(user)}"
+        return client
+
+    return make
+
+
+@pytest.fixture
+def admin(make_user) -> dict:
+    """A verified admin account."""
+    return make_user("admin", email="admin@example.edu")
+
+
+@pytest.fixture
+def client(client_for, admin):
+    """A test client acting as the admin."""
+    return client_for(admin)
+
+
+@pytest.fixture
+def anonymous_client(app):
+    """A test client without credentials."""
+    return app.test_client()

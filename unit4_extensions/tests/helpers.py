@@ -1,0 +1,128 @@
+"""Shared arrangement helpers for Unit 2's tests: create records through the API, check problems.
+
+Each `make_*` helper POSTs a valid body (unique by default; keyword overrides replace fields),
+asserts the 201 and returns the created object as JSON. `make_section` creates the course,
+instructor and room it needs unless their ids are given.
+"""
+
+import itertools
+
+from problems import assert_problem as assert_problem  # noqa: PLC0414 (re-exported: one helper)
+from psycopg import sql
+
+TABLES = ("courses", "instructors", "rooms", "students", "sections", "enrollments")
+
+_numbers = itertools.count()
+
+
+def _next() -> int:
+    """A number from 100 to 9999, unique across thousands of calls, for codes, names and emails
+    (each test has a fresh database, so they only need to be unique within one test)."""
+    return 100 + next(_numbers) % 9900
+
+
+def _post(client, path: str, body: dict) -> dict:
+    response = client.post(path, json=body)
+    assert response.status_code == 201, (path, body, response.get_json())
+    return response.get_json()
+
+
+def course_body(**overrides) -> dict:
+    """A valid course create body with a unique code."""
+    n = _next()
+    body = {
+        "code": f"CS{n}",
+        "title": f"Course {n}",
+        "description": "An introduction.",
+        "credits": 3,
+    }
+    return {**body, **overrides}
+
+
+def instructor_body(**overrides) -> dict:
+    """A valid instructor create body with a unique email."""
+    n = _next()
+    return {"full_name": f"Instructor {n}", "email": f"instructor{n}@example.edu", **overrides}
+
+
+def room_body(**overrides) -> dict:
+    """A valid room create body with a unique name (capacity 30)."""
+    n = _next()
+    return {"name": f"Room {n}", "capacity": 30, **overrides}
+
+
+def student_body(**overrides) -> dict:
+    """A valid student create body with a unique email."""
+    n = _next()
+    return {"full_name": f"Student {n}", "email": f"student{n}@example.edu", **overrides}
+
+
+def make_course(client, **overrides) -> dict:
+    """Create a course through the API and return it."""
+    return _post(client, "/api/v1/courses", course_body(**overrides))
+
+
+def make_instructor(client, **overrides) -> dict:
+    """Create an instructor through the API and return it."""
+    return _post(client, "/api/v1/instructors", instructor_body(**overrides))
+
+
+def make_room(client, **overrides) -> dict:
+    """Create a room through the API and return it."""
+    return _post(client, "/api/v1/rooms", room_body(**overrides))
+
+
+def make_student(client, **overrides) -> dict:
+    """Create a student through the API and return it."""
+    return _post(client, "/api/v1/students", student_body(**overrides))
+
+
+# A section's fields unless a test says otherwise: MON/WED 09:00–10:15 in 2027-spring.
+SECTION_DEFAULTS = {
+    "term": "2027-spring",
+    "capacity": 10,
+    "days": ["MON", "WED"],
+    "starts_at": "09:00",
+    "ends_at": "10:15",
+}
+
+
+def section_body(client, **overrides) -> dict:
+    """A valid section create body; creates the course, instructor and room unless given."""
+    body = {**SECTION_DEFAULTS, **overrides}
+    if "course_id" not in body:
+        body["course_id"] = make_course(client)["id"]
+    if "instructor_id" not in body:
+        body["instructor_id"] = make_instructor(client)["id"]
+    if "room_id" not in body:
+        body["room_id"] = make_room(client, capacity=max(30, body["capacity"]))["id"]
+    return body
+
+
+def make_section(client, **overrides) -> dict:
+    """Create a section through the API and return it (term 2027-spring, MON/WED 09:00–10:15,
+    capacity 10), creating its course, instructor and room unless their ids are given."""
+    return _post(client, "/api/v1/sections", section_body(client, **overrides))
+
+
+def count_rows(db, table: str) -> int:
+    """How many rows `table` holds (read through the test's `db` connection)."""
+    query = sql.SQL("SELECT count(*) AS n FROM {}").format(sql.Identifier(table))
+    return db.execute(query).fetchone()["n"]
+
+
+def fetch_row(db, table: str, row_id: int) -> dict | None:
+    """One row of `table` by id, as stored, or None."""
+    query = sql.SQL("SELECT * FROM {} WHERE id = %s").format(sql.Identifier(table))
+    return db.execute(query, (row_id,)).fetchone()
+
+
+def db_snapshot(db) -> dict[str, list[dict]]:
+    """Every row of every Unit 1 table, in a stable order: compare before and after a failed
+    write to show it changed nothing."""
+    return {
+        table: db.execute(
+            sql.SQL("SELECT * FROM {} ORDER BY 1, 2").format(sql.Identifier(table))
+        ).fetchall()
+        for table in TABLES
+    }
