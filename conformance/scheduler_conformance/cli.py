@@ -7,7 +7,7 @@ from pathlib import Path
 
 from scheduler_conformance import report, runner
 from scheduler_conformance.http import API_PREFIX
-from scheduler_conformance.lessons import AVAILABLE_UNITS, LESSONS, UNITS
+from scheduler_conformance.lessons import AVAILABLE_UNITS, LESSONS, NOT_CHECKED_OVER_HTTP, UNITS
 from scheduler_conformance.registry import CHECKS
 from scheduler_conformance.world import Settings, World
 
@@ -103,5 +103,10 @@ def listing(lessons: list[str]) -> str:
     for lesson in lessons:
         lines.append(f"{lesson} {LESSONS[lesson]}")
         titles = [check.title for check in CHECKS if check.lesson == lesson]
-        lines += [f"  - {title}" for title in titles] or ["  (not yet available)"]
+        if titles:
+            lines += [f"  - {title}" for title in titles]
+        elif lesson in NOT_CHECKED_OVER_HTTP:
+            lines.append(f"  (not checked over HTTP: {NOT_CHECKED_OVER_HTTP[lesson]})")
+        else:
+            lines.append("  (not yet available)")
     return "\n".join(lines)
