@@ -44,7 +44,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--instructor-command",
         help="a shell command giving instructor {instructor_id} ({email}) the password {password}",
     )
-    parser.add_argument("--secret-key", help="the server's SECRET_KEY, to craft an expired token")
+    parser.add_argument(
+        "--secret-key",
+        help="the server's SECRET_KEY, to sign the crafted tokens of 2.2 and 3.3 (expired, "
+        "without a required claim, under another algorithm)",
+    )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request (10)")
     parser.add_argument("--time-limit", type=float, default=600.0, help="seconds for the run (600)")
     parser.add_argument("--concurrency", type=int, default=8, help="requests per race (8)")

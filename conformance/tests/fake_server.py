@@ -68,12 +68,14 @@ class FakeScheduler:
         openapi_version: str = "3.1.0",
         viewer_from_cdn: bool = False,
         health_extra: bool = False,
+        request_ids: bool = False,
     ):
         self.enforce_capacity = enforce_capacity
         self.delay = delay  # seconds every answer waits (to test the suite's timeouts)
         self.openapi_version = openapi_version
         self.viewer_from_cdn = viewer_from_cdn
         self.health_extra = health_extra  # a field the document does not allow
+        self.request_ids = request_ids  # echo a sane X-Request-ID, else make one up
         self.records: dict[str, dict[int, dict]] = {name: {} for name in COLLECTIONS}
         self.enrolled: dict[int, list[int]] = {}
         self.ids = count(1)
@@ -184,6 +186,10 @@ def serve(fake: FakeScheduler) -> ThreadingHTTPServer:
             else:
                 payload = json.dumps(body).encode() if body is not None else b""
             self.send_response(status)
+            if fake.request_ids:
+                sent = self.headers.get("X-Request-ID", "")
+                sane = re.fullmatch(r"[A-Za-z0-9._-]{1,64}", sent)
+                self.send_header("X-Request-ID", sent if sane else "fake-request-id")
             self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
             for name, value in headers.items():
                 self.send_header(name, value)

@@ -57,6 +57,17 @@ def test_an_answer_the_document_forbids_fails_with_that_answer(
         assert outcome.exchange.url.endswith("/api/v1/health")
 
 
+@pytest.mark.parametrize(("request_ids", "status"), [(True, PASSED), (False, FAILED)])
+def test_every_answer_needs_a_request_id(fake_url, world_for, request_ids, status):
+    """A server that sends no X-Request-ID fails both request-id checks, saying so."""
+    world = world_for(fake_url(request_ids=request_ids))
+    for function in (unit3.request_ids, unit3.unsafe_request_id):
+        outcome = outcome_of(world, function)
+        assert outcome.status == status, outcome.message
+        if status == FAILED:
+            assert outcome.message == "the answer has no X-Request-ID"
+
+
 @pytest.mark.parametrize(("from_cdn", "status"), [(False, PASSED), (True, FAILED)])
 def test_a_viewer_from_a_cdn_fails(fake_url, world_for, from_cdn, status):
     """The viewer's page may load only what its own server serves."""
