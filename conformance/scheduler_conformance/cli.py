@@ -7,7 +7,7 @@ from pathlib import Path
 
 from scheduler_conformance import report, runner
 from scheduler_conformance.http import API_PREFIX
-from scheduler_conformance.lessons import AVAILABLE_UNITS, LESSONS, UNITS
+from scheduler_conformance.lessons import AVAILABLE_UNITS, LESSONS, NOT_CHECKED_OVER_HTTP, UNITS
 from scheduler_conformance.registry import CHECKS
 from scheduler_conformance.world import Settings, World
 
@@ -44,7 +44,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--instructor-command",
         help="a shell command giving instructor {instructor_id} ({email}) the password {password}",
     )
-    parser.add_argument("--secret-key", help="the server's SECRET_KEY, to craft an expired token")
+    parser.add_argument(
+        "--secret-key",
+        help="the server's SECRET_KEY, to sign the crafted tokens of 2.2 and 3.3 (expired, "
+        "without a required claim, under another algorithm)",
+    )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request (10)")
     parser.add_argument("--time-limit", type=float, default=600.0, help="seconds for the run (600)")
     parser.add_argument("--concurrency", type=int, default=8, help="requests per race (8)")
@@ -103,5 +107,10 @@ def listing(lessons: list[str]) -> str:
     for lesson in lessons:
         lines.append(f"{lesson} {LESSONS[lesson]}")
         titles = [check.title for check in CHECKS if check.lesson == lesson]
-        lines += [f"  - {title}" for title in titles] or ["  (not yet available)"]
+        if titles:
+            lines += [f"  - {title}" for title in titles]
+        elif lesson in NOT_CHECKED_OVER_HTTP:
+            lines.append(f"  (not checked over HTTP: {NOT_CHECKED_OVER_HTTP[lesson]})")
+        else:
+            lines.append("  (not yet available)")
     return "\n".join(lines)

@@ -10,6 +10,11 @@ import requests
 
 API_PREFIX = "/api/v1"
 SHOWN_BODY_CHARS = 4000  # a 4 MB body is not "shown in full" usefully; its start is
+# The journal keeps this many replies at most, and none whose request body was larger than
+# JOURNAL_BODY_BYTES (the 413 probes): enough to check a run's answers against the OpenAPI
+# document without holding megabytes of padding.
+JOURNAL_REPLIES = 5000
+JOURNAL_BODY_BYTES = 64 * 1024
 
 
 class RunTimeLimitReached(Exception):
@@ -92,19 +97,50 @@ class Deadline:
             raise RunTimeLimitReached(f"The run's time limit of {self.seconds:g} s is reached.")
 
 
-class Client:
-    """Requests to one API, optionally with a Bearer token; records its last exchange."""
+class Journal:
+    """Every reply of the run that the later checks may look at again (lesson 3.6 validates
+    them against the server's OpenAPI document), shared by every client of the run."""
 
-    def __init__(self, base_url: str, timeout: float, deadline: Deadline, token: str | None = None):
+    def __init__(self):
+        self.replies: list[Reply] = []
+        self.lock = threading.Lock()
+
+    def record(self, reply: Reply) -> None:
+        """Keep the reply, unless the journal is full or its request was a padded probe."""
+        if len(reply.exchange.request_body or b"") > JOURNAL_BODY_BYTES:
+            return
+        with self.lock:
+            if len(self.replies) < JOURNAL_REPLIES:
+                self.replies.append(reply)
+
+    def snapshot(self) -> list[Reply]:
+        """The replies recorded so far."""
+        with self.lock:
+            return list(self.replies)
+
+
+class Client:
+    """Requests to one API, optionally with a Bearer token; records every reply in the run's
+    journal."""
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float,
+        deadline: Deadline,
+        token: str | None = None,
+        journal: Journal | None = None,
+    ):
         self.base_url = base_url
         self.timeout = timeout
         self.deadline = deadline
         self.token = token
+        self.journal = journal if journal is not None else Journal()
         self.local = threading.local()  # a requests.Session per thread: they are not shared
 
     def with_token(self, token: str | None) -> "Client":
         """A client for the same API that sends this token (None: anonymous)."""
-        return Client(self.base_url, self.timeout, self.deadline, token)
+        return Client(self.base_url, self.timeout, self.deadline, token, self.journal)
 
     @property
     def session(self) -> requests.Session:
@@ -124,6 +160,22 @@ class Client:
         params: dict | None = None,
     ) -> Reply:
         """Send one request to `path` under the API prefix and return the reply."""
+        url = self.base_url + API_PREFIX + path
+        return self.send(
+            method, url, json_body=json_body, data=data, headers=headers, params=params
+        )
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        json_body=None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict | None = None,
+    ) -> Reply:
+        """Send one request to a full URL (a page's own asset, say) and return the reply."""
         self.deadline.check()
         sent_headers = {"Accept": "application/json, application/problem+json"}
         if self.token is not None:
@@ -134,7 +186,7 @@ class Client:
         sent_headers.update(headers or {})
         prepared = requests.Request(
             method,
-            self.base_url + API_PREFIX + path,
+            url,
             headers=sent_headers,
             data=data,
             params=params,
@@ -149,7 +201,9 @@ class Client:
         exchange.reason = response.reason or ""
         exchange.response_headers = dict(response.headers)
         exchange.response_body = response.content
-        return Reply(response.status_code, response.headers, response.content, exchange)
+        reply = Reply(response.status_code, response.headers, response.content, exchange)
+        self.journal.record(reply)
+        return reply
 
     def get(self, path: str, **options) -> Reply:
         """GET `path`."""

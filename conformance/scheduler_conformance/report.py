@@ -2,9 +2,22 @@
 
 from xml.etree import ElementTree
 
-from scheduler_conformance.runner import FAILED, PASSED, SKIPPED, UNAVAILABLE, LessonResult
+from scheduler_conformance.runner import (
+    FAILED,
+    OUTSIDE_HTTP,
+    PASSED,
+    SKIPPED,
+    UNAVAILABLE,
+    LessonResult,
+)
 
-MARKS = {PASSED: "passed", FAILED: "FAILED", SKIPPED: "skipped", UNAVAILABLE: UNAVAILABLE}
+MARKS = {
+    PASSED: "passed",
+    FAILED: "FAILED",
+    SKIPPED: "skipped",
+    UNAVAILABLE: UNAVAILABLE,
+    OUTSIDE_HTTP: OUTSIDE_HTTP,
+}
 
 
 def tally(result: LessonResult) -> str:
@@ -39,6 +52,10 @@ def card(results: list[LessonResult], base_url: str, unit_label: str) -> str:
     if skipped:
         lines += ["", "Skipped:"]
         lines += [f"  {r.lesson} {o.check.title}: {o.message}" for r, o in skipped]
+    outside = [result for result in results if result.status == OUTSIDE_HTTP]
+    if outside:
+        lines += ["", "Not checked over HTTP:"]
+        lines += [f"  {r.lesson} {r.title}: {r.outside_http}" for r in outside]
     lines += ["", summary(results)]
     return "\n".join(lines)
 
@@ -49,6 +66,8 @@ def summary(results: list[LessonResult]) -> str:
     parts = [f"{counts[PASSED]} lessons passed", f"{counts[FAILED]} failed"]
     if counts[SKIPPED]:
         parts.append(f"{counts[SKIPPED]} skipped")
+    if counts[OUTSIDE_HTTP]:
+        parts.append(f"{counts[OUTSIDE_HTTP]} not checked over HTTP")
     if counts[UNAVAILABLE]:
         parts.append(f"{counts[UNAVAILABLE]} not yet available")
     return ", ".join(parts) + "."
@@ -63,6 +82,8 @@ def markdown(results: list[LessonResult], base_url: str, unit_label: str) -> str
         lines += ["", f"## {result.lesson} {result.title}: {MARKS[result.status]}", ""]
         if not result.available:
             lines.append("The checks of this unit are not yet available.")
+        elif result.outside_http:
+            lines.append(f"Not checked over HTTP: {result.outside_http}.")
         for outcome in result.outcomes:
             note = f": {outcome.message}" if outcome.message else ""
             lines.append(f"- **{MARKS[outcome.status]}** {outcome.check.title}{note}")
@@ -84,15 +105,17 @@ def junit(results: list[LessonResult], unit_label: str) -> bytes:
             tests=str(max(1, len(result.outcomes))),
             failures=str(sum(o.status == FAILED for o in result.outcomes)),
             skipped=str(
-                sum(o.status == SKIPPED for o in result.outcomes) or int(not result.available)
+                sum(o.status == SKIPPED for o in result.outcomes) or int(not result.outcomes)
             ),
             time=f"{sum(o.seconds for o in result.outcomes):.3f}",
         )
-        if not result.available:
+        if not result.outcomes:  # not yet available, or not checked over HTTP: say why
             case = ElementTree.SubElement(
                 suite, "testcase", classname=f"lesson {result.lesson}", name="lesson checks"
             )
-            ElementTree.SubElement(case, "skipped", message=UNAVAILABLE)
+            reason = result.outside_http
+            message = f"{OUTSIDE_HTTP}: {reason}" if reason else UNAVAILABLE
+            ElementTree.SubElement(case, "skipped", message=message)
         for outcome in result.outcomes:
             case = ElementTree.SubElement(
                 suite,

@@ -3,14 +3,21 @@
 import traceback
 from dataclasses import dataclass
 
-from scheduler_conformance.checks import unit1, unit2  # noqa: F401  (importing registers)
+from scheduler_conformance.checks import unit1, unit2, unit3  # noqa: F401  (importing registers)
 from scheduler_conformance.http import Exchange, NoResponse, RunTimeLimitReached
-from scheduler_conformance.lessons import AVAILABLE_UNITS, LESSONS, lesson_order, unit_of
+from scheduler_conformance.lessons import (
+    AVAILABLE_UNITS,
+    LESSONS,
+    NOT_CHECKED_OVER_HTTP,
+    lesson_order,
+    unit_of,
+)
 from scheduler_conformance.registry import CHECKS, Check, CheckFailed, CheckSkipped
 from scheduler_conformance.world import World
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 UNAVAILABLE = "not yet available"
+OUTSIDE_HTTP = "not checked over HTTP"
 
 
 @dataclass
@@ -38,10 +45,18 @@ class LessonResult:
         return LESSONS[self.lesson]
 
     @property
+    def outside_http(self) -> str | None:
+        """Why HTTP cannot check this lesson, if it cannot."""
+        return NOT_CHECKED_OVER_HTTP.get(self.lesson)
+
+    @property
     def status(self) -> str:
-        """Failed if any check failed; passed if any passed; else skipped (or unavailable)."""
+        """Failed if any check failed; passed if any passed; else skipped (or unavailable, or
+        not checkable over HTTP)."""
         if not self.available:
             return UNAVAILABLE
+        if self.outside_http:
+            return OUTSIDE_HTTP
         statuses = {outcome.status for outcome in self.outcomes}
         if FAILED in statuses:
             return FAILED

@@ -10,7 +10,7 @@ import subprocess
 from dataclasses import dataclass, field
 from itertools import count
 
-from scheduler_conformance.http import Client, Deadline, Reply
+from scheduler_conformance.http import Client, Deadline, Journal, Reply
 from scheduler_conformance.registry import CheckFailed, CheckSkipped, expect, expect_json
 
 # What a verification token looks like in a mail or a command's output: one long "word".
@@ -56,7 +56,10 @@ class World:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.deadline = Deadline(settings.run_limit)
-        self.anonymous = Client(settings.base_url, settings.request_timeout, self.deadline)
+        self.journal = Journal()  # every reply of the run, for lesson 3.6 to validate
+        self.anonymous = Client(
+            settings.base_url, settings.request_timeout, self.deadline, journal=self.journal
+        )
         self.run_tag = "".join(random.choices(string.ascii_uppercase, k=3))
         self.serial = count(1)
         # A term no other data is likely to use, so filters by term see only this run's sections.

@@ -1,5 +1,6 @@
 """A tiny in-memory scheduler for the suite's own tests: just enough of the contract to
-enroll students into sections, with its capacity check switchable off to misbehave."""
+enroll students into sections and serve Unit 3's document and viewer, with switches that
+make it misbehave (no capacity check, a viewer from a CDN, an answer the document forbids)."""
 
 import json
 import re
@@ -8,15 +9,73 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 
+from scheduler_conformance.checks.unit3 import CONTRACT, PUBLIC
+
 COLLECTIONS = {"courses", "instructors", "rooms", "students", "sections"}
+VIEWER = """<!doctype html><html><head><title>API</title>
+<link rel="stylesheet" href="{style}"></head><body><div id="ui"></div>
+<script src="{script}"></script></body></html>"""
+CDN = "https://cdn.example.net/viewer"
+
+
+def document(version: str) -> dict:
+    """An OpenAPI document of the whole contract: any JSON answer, except that the health
+    check's body is exactly {status, database}."""
+    paths: dict[str, dict] = {}
+    for method, path in CONTRACT:
+        names = [f"p{n}" for n in range(path.count("{id}"))]
+        template = path
+        for name in names:
+            template = template.replace("{id}", f"{{{name}}}", 1)
+        item = paths.setdefault(template, {})
+        if names:
+            item["parameters"] = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in names
+            ]
+        item[method.lower()] = {
+            "responses": {"default": {"description": "Any answer.", "content": ANY_JSON}},
+            "security": [{}] if (method, path) in PUBLIC else [{"bearer": []}],
+        }
+    health = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"status": {"const": "ok"}, "database": {"const": "ok"}},
+    }
+    paths["/health"]["get"]["responses"] = {
+        "200": {"description": "Up.", "content": {"application/json": {"schema": health}}}
+    }
+    return {
+        "openapi": version,
+        "info": {"title": "Fake scheduler", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "paths": paths,
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+ANY_JSON = {"application/json": {}, "application/problem+json": {}}
 
 
 class FakeScheduler:
     """The records, and the rules this fake keeps (or, to misbehave, does not)."""
 
-    def __init__(self, *, enforce_capacity: bool = True, delay: float = 0.0):
+    def __init__(
+        self,
+        *,
+        enforce_capacity: bool = True,
+        delay: float = 0.0,
+        openapi_version: str = "3.1.0",
+        viewer_from_cdn: bool = False,
+        health_extra: bool = False,
+        request_ids: bool = False,
+    ):
         self.enforce_capacity = enforce_capacity
         self.delay = delay  # seconds every answer waits (to test the suite's timeouts)
+        self.openapi_version = openapi_version
+        self.viewer_from_cdn = viewer_from_cdn
+        self.health_extra = health_extra  # a field the document does not allow
+        self.request_ids = request_ids  # echo a sane X-Request-ID, else make one up
         self.records: dict[str, dict[int, dict]] = {name: {} for name in COLLECTIONS}
         self.enrolled: dict[int, list[int]] = {}
         self.ids = count(1)
@@ -26,7 +85,10 @@ class FakeScheduler:
         """Answer one request: (status, body, extra headers)."""
         time.sleep(self.delay)
         if path == "/api/v1/health" and method == "GET":
-            return 200, {"status": "ok", "database": "ok"}, {}
+            extra = {"uptime": 1} if self.health_extra else {}
+            return 200, {"status": "ok", "database": "ok", **extra}, {}
+        if method == "GET" and path.startswith(("/api/v1/openapi.json", "/api/v1/docs")):
+            return self.documentation(path)
         collection = re.fullmatch(r"/api/v1/(\w+)", path)
         if method == "POST" and collection and collection[1] in COLLECTIONS:
             return self.create(collection[1], body)
@@ -37,6 +99,19 @@ class FakeScheduler:
             if method == "POST" and section[2]:
                 return self.enroll(int(section[1]), body["student_id"])
         return problem(404, "No such route or record.")
+
+    def documentation(self, path: str) -> tuple[int, dict | bytes, dict]:
+        """The OpenAPI document, the viewer's page, and the viewer's own files."""
+        if path == "/api/v1/openapi.json":
+            return 200, document(self.openapi_version), {}
+        if path == "/api/v1/docs":
+            base = CDN if self.viewer_from_cdn else "/api/v1/docs"
+            page = VIEWER.format(style=f"{base}/viewer.css", script=f"{base}/viewer.js")
+            return 200, page.encode(), {"Content-Type": "text/html; charset=utf-8"}
+        if path in ("/api/v1/docs/viewer.js", "/api/v1/docs/viewer.css"):
+            text = 'show("/api/v1/openapi.json");' if path.endswith(".js") else "body {}"
+            return 200, text.encode(), {"Content-Type": "text/plain"}
+        return problem(404, "No such file.")
 
     def create(self, collection: str, body: dict) -> tuple[int, dict, dict]:
         """Store a new record and answer it with its Location."""
@@ -106,8 +181,15 @@ def serve(fake: FakeScheduler) -> ThreadingHTTPServer:
             status, body, headers = fake.handle(
                 self.command, self.path, json.loads(raw) if raw else None
             )
-            payload = json.dumps(body).encode() if body is not None else b""
+            if isinstance(body, bytes):  # a page or a file, sent as it is
+                payload = body
+            else:
+                payload = json.dumps(body).encode() if body is not None else b""
             self.send_response(status)
+            if fake.request_ids:
+                sent = self.headers.get("X-Request-ID", "")
+                sane = re.fullmatch(r"[A-Za-z0-9._-]{1,64}", sent)
+                self.send_header("X-Request-ID", sent if sane else "fake-request-id")
             self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
             for name, value in headers.items():
                 self.send_header(name, value)
