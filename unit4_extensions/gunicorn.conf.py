@@ -12,6 +12,7 @@ import sys
 
 from scheduler.config import ConfigError, load_config
 
+# --8<-- [start:settings]
 # The app's own settings table validates these too (lesson 4.3): one source of truth, and a
 # wrong setting stops gunicorn here, before it starts any worker, with every problem listed.
 try:
@@ -32,6 +33,7 @@ threads = settings["GUNICORN_THREADS"]
 # the app's 503 problem rather than in gunicorn killing the worker (an HTML 500).
 timeout = settings["GUNICORN_TIMEOUT"]
 keepalive = settings["GUNICORN_KEEPALIVE"]
+# --8<-- [end:settings]
 accesslog = "-"
 # --8<-- [start:access-log]
 # gunicorn's usual access line, plus the request id the app sent back (lesson 3.5), so that one
