@@ -1,7 +1,7 @@
-"""create_app reads its settings through the settings table (tests/unit/test_config.py checks
-the table itself): a missing or malformed setting stops it with a ConfigError that names the
-setting, and settings from the environment or from NAME_FILE files reach the pool and the
-token signer."""
+"""create_app reads its settings through the settings table (which
+tests/unit/test_settings_table.py checks by itself): a missing or malformed setting stops it
+with a ConfigError that names the setting, and settings from the environment or from NAME_FILE
+files reach the pool and the token signer."""
 
 import pytest
 
