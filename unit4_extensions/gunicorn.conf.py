@@ -8,28 +8,32 @@ reverse proxy such as nginx in front as well: it reads every request in full bef
 sees it, however many slow clients there are.
 """
 
-import os
+import sys
 
+from scheduler.config import ConfigError, load_config
 
-def setting(name: str, default: int) -> int:
-    """Read one whole-number setting from the environment, or stop with a clear message."""
-    raw = os.environ.get(name, str(default))
-    if not raw.isdigit() or int(raw) < 1:
-        raise SystemExit(f"{name} must be a whole number of at least 1, not {raw!r}.")
-    return int(raw)
-
+# --8<-- [start:settings]
+# The app's own settings table validates these too (lesson 4.3): one source of truth, and a
+# wrong setting stops gunicorn here, before it starts any worker, with every problem listed.
+try:
+    settings = load_config()
+except ConfigError as error:
+    print(error.format_message(), file=sys.stderr)
+    raise SystemExit(error.exit_code) from None
 
 wsgi_app = "scheduler:create_app()"
-bind = f"{os.environ.get('HOST', '127.0.0.1')}:{setting('PORT', 8000)}"
+host = settings["HOST"]
+bind = f"[{host}]:{settings['PORT']}" if ":" in host else f"{host}:{settings['PORT']}"  # IPv6
 worker_class = "gthread"
-workers = setting("WEB_CONCURRENCY", 2)  # processes; the variable gunicorn itself knows
+workers = settings["WEB_CONCURRENCY"]  # processes; the variable gunicorn itself knows
 # Threads per process. A thread waiting on a slow client needs no database connection;
 # threads past DB_POOL_MAX_SIZE that do need one queue for it (DB_POOL_TIMEOUT, then a 503).
-threads = setting("GUNICORN_THREADS", 16)
+threads = settings["GUNICORN_THREADS"]
 # Longer than DB_POOL_TIMEOUT + DB_STATEMENT_TIMEOUT (5 + 10 s), so a stuck database ends in
 # the app's 503 problem rather than in gunicorn killing the worker (an HTML 500).
-timeout = setting("GUNICORN_TIMEOUT", 30)
-keepalive = setting("GUNICORN_KEEPALIVE", 5)
+timeout = settings["GUNICORN_TIMEOUT"]
+keepalive = settings["GUNICORN_KEEPALIVE"]
+# --8<-- [end:settings]
 accesslog = "-"
 # --8<-- [start:access-log]
 # gunicorn's usual access line, plus the request id the app sent back (lesson 3.5), so that one
