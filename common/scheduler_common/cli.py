@@ -67,7 +67,7 @@ def register_commands(app: Flask, create_schema: Callable[[psycopg.Connection], 
                 counts = seed_database(conn, scale=scale, dev_accounts=dev_accounts)
         except SeedError as error:
             if if_empty:  # seed_database found data before it wrote any: nothing to undo
-                click.echo(f"Not seeded: {error}.")
+                click.echo("Not seeded: the database already holds data.")
                 return
             raise click.ClickException(str(error)) from None
         except psycopg.errors.UndefinedTable:

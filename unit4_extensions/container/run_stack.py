@@ -98,16 +98,19 @@ def wait_healthy(service: str) -> None:
 
 
 def start_stack() -> None:
-    """`up` in two steps: podman below 4.6 cannot wait for a healthy container, so
-    podman-compose would start the migration at once (it warns). Then check the migration."""
+    """Start the services one by one, each once what it depends on is ready: what
+    `depends_on` asks of Compose. podman below 4.6 cannot wait for a healthy container (so
+    podman-compose starts the dependants at once, and warns), and podman 4.3 fails to start
+    a container whose dependency has one of its own; --no-deps leaves the order to us."""
     compose("up", "--detach", "db")
     wait_healthy("db")
-    compose("up", "--detach")
-    wait_healthy("api")
-    inspect = ["podman", "inspect", "--format", "{{.State.ExitCode}}", container("migrate")]
-    if run(inspect, capture_output=True, text=True).stdout.strip() != "0":
-        run(["podman", "logs", container("migrate")], check=False)
+    compose("up", "--detach", "--no-deps", "migrate")
+    exit_code = run(["podman", "wait", container("migrate")], capture_output=True, text=True)
+    run(["podman", "logs", container("migrate")])
+    if exit_code.stdout.strip() != "0":
         raise StackError("The migrate service failed; its log is above.")
+    compose("up", "--detach", "--no-deps", "api")
+    wait_healthy("api")
     # --8<-- [end:wait]
 
 
