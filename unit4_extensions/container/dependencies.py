@@ -18,6 +18,7 @@ def normalized(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+# --8<-- [start:third-party]
 def third_party(pyprojects: list[Path]) -> list[str]:
     """Every dependency of the projects that is not one of the projects, each once, in order."""
     projects = [tomllib.loads(path.read_text())["project"] for path in pyprojects]
@@ -29,6 +30,7 @@ def third_party(pyprojects: list[Path]) -> list[str]:
             if name not in ours and requirement not in wanted:
                 wanted.append(requirement)
     return wanted
+    # --8<-- [end:third-party]
 
 
 if __name__ == "__main__":
