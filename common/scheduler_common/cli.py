@@ -45,7 +45,13 @@ def register_commands(app: Flask, create_schema: Callable[[psycopg.Connection], 
         is_flag=True,
         help=f"Also an account for everyone, password {DEV_PASSWORD!r}: local databases only.",
     )
-    def seed_command(scale: int, dev_accounts: bool) -> None:
+    @click.option(
+        "--if-empty",
+        is_flag=True,
+        help="Leave a database that already holds data as it is, and succeed (for scripts that "
+        "run on every start, such as a container's migrate step).",
+    )
+    def seed_command(scale: int, dev_accounts: bool, if_empty: bool) -> None:
         """Load realistic sample data into the empty schema."""
         try:
             with transaction() as conn:
@@ -60,6 +66,9 @@ def register_commands(app: Flask, create_schema: Callable[[psycopg.Connection], 
                 conn.execute("SET LOCAL statement_timeout = 0")
                 counts = seed_database(conn, scale=scale, dev_accounts=dev_accounts)
         except SeedError as error:
+            if if_empty:  # seed_database found data before it wrote any: nothing to undo
+                click.echo("Not seeded: the database already holds data.")
+                return
             raise click.ClickException(str(error)) from None
         except psycopg.errors.UndefinedTable:
             raise click.ClickException(

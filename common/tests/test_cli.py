@@ -147,6 +147,29 @@ def test_seed_twice_refuses_and_keeps_the_first_data(runner, empty_database_url)
     assert table_counts(empty_database_url) == before
 
 
+def test_seed_if_empty_seeds_an_empty_database(runner, empty_database_url):
+    runner.invoke(args=["init-db"])
+
+    result = runner.invoke(args=["seed", "--if-empty"])
+
+    assert result.exit_code == 0, result.output
+    assert table_counts(empty_database_url)["courses"] == 40
+
+
+def test_seed_if_empty_leaves_data_alone_and_succeeds(runner, empty_database_url):
+    runner.invoke(args=["init-db"])
+    runner.invoke(args=["seed"])
+    with psycopg.connect(empty_database_url) as conn:  # a change made since the first seed
+        conn.execute("DELETE FROM enrollments WHERE student_id = 1")
+    before = table_counts(empty_database_url)
+
+    result = runner.invoke(args=["seed", "--if-empty"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Not seeded: the database already holds data")
+    assert table_counts(empty_database_url) == before
+
+
 def test_seed_without_the_schema_says_to_run_init_db_first(runner):
     result = runner.invoke(args=["seed"])
 
