@@ -1,5 +1,6 @@
 """No N+1: every list endpoint runs the same number of SQL statements for a page of 10 rows
 as for a page of 100 rows out of 1,000 (relations are JOINed, never fetched one by one).
+An enrollment runs a fixed few, all but one of them while the section's row is locked.
 The requests carry an admin's token, so each also loads that user (one statement more)."""
 
 from collections.abc import Callable
