@@ -85,9 +85,10 @@ def lock(conn: Connection, section_id: int) -> dict | None:
 # --8<-- [start:enrolled-students-clash]
 # Driven from the section's students (its roster, by section_id) to their other enrollments
 # (the primary key starts with student_id), each section then looked up by id: a cost that
-# grows with the roster, not with the catalog. The LATERAL ... LIMIT 1 (one row at most anyway)
-# keeps the planner from starting instead at every section meeting at the new time through an
-# exclusion constraint's GiST index, which reads them all when none is a student's.
+# grows with the roster, not with the catalog (about 740 buffers for 50 students at seed scale
+# 20 when nothing clashes). The LATERAL ... LIMIT 1 (one row at most anyway) keeps the planner
+# from starting instead at every section meeting at the new time, through an exclusion
+# constraint's GiST index: cheaper for a quiet time, but it reads every section meeting then.
 def enrolled_students_clash(conn: Connection, section_id: int, days, starts_at, ends_at) -> bool:
     """Say whether moving the section to these times would clash with its students' timetables."""
     return conn.execute(
