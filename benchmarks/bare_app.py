@@ -124,11 +124,12 @@ def create_app() -> Flask:
             section = sections.lock(conn, section_id)
             if section is None or students.get(conn, student_id, lock=True) is None:
                 return problem(404, "No such section or student.")
+            found = enrollments.seat_and_timetable(conn, section_id, student_id)
             if (
-                enrollments.get(conn, section_id, student_id)
-                or enrollments.count(conn, section_id) >= section["capacity"]
-                or enrollments.clashing_section(conn, section_id, student_id)
-                or enrollments.credits_with(conn, section_id, student_id) > MAX_CREDITS_PER_TERM
+                found["already_enrolled"]
+                or found["enrolled"] >= section["capacity"]
+                or found["clash"]
+                or found["credits"] > MAX_CREDITS_PER_TERM
             ):
                 return problem(409, "Already enrolled, full, a clash or too many credits.")
             return enrollments.create(conn, section_id, student_id), 201

@@ -146,6 +146,30 @@ def test_full_section_is_409_until_a_seat_is_freed(client, db):
     enrolled(client, section["id"], third["id"])
 
 
+# The checks run in one order, whatever else is wrong: twice, full, clash.
+def test_already_enrolled_comes_before_full(client):
+    section = make_section(client, capacity=1)
+    student = make_student(client)
+    enrolled(client, section["id"], student["id"])
+
+    problem = assert_problem(enroll(client, section["id"], student["id"]), 409)
+
+    assert "already enrolled" in problem["detail"]
+
+
+def test_full_comes_before_a_clash(client, db):
+    student = make_student(client)
+    enrolled(client, make_section(client)["id"], student["id"])
+    full = make_section(client, capacity=1)  # at the same time, in a room of its own
+    enrolled(client, full["id"], make_student(client)["id"])
+    before = enrollment_rows(db)
+
+    problem = assert_problem(enroll(client, full["id"], student["id"]), 409)
+
+    assert "full" in problem["detail"]
+    assert enrollment_rows(db) == before
+
+
 @pytest.mark.parametrize(
     ("days", "starts_at", "ends_at"),
     [

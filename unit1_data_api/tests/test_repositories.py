@@ -362,16 +362,27 @@ def test_enrolled_students_clash_without_enrollments_is_false(conn, timetable):
         ("2027-spring", ["FRI"], "09:00", "10:00", None),  # only the other student's `theirs`
     ],
 )
-def test_clashing_section(conn, timetable, term, days, starts_at, ends_at, clashes_with):
+def test_seat_and_timetable_names_the_first_clash(
+    conn, timetable, term, days, starts_at, ends_at, clashes_with
+):
     candidate = new_section(conn, term=term, days=days, starts_at=starts_at, ends_at=ends_at)
 
-    clash = enrollments.clashing_section(conn, candidate["id"], timetable["student"])
+    clash = enrollments.seat_and_timetable(conn, candidate["id"], timetable["student"])["clash"]
 
     if clashes_with is None:
         assert clash is None
     else:
         code = courses.get(conn, sections.lock(conn, timetable[clashes_with])["course_id"])["code"]
         assert clash == {"id": timetable[clashes_with], "code": code}
+
+
+def test_seat_and_timetable_sees_an_enrollment_and_counts_the_seats(conn, timetable):
+    held = enrollments.seat_and_timetable(conn, timetable["moving"], timetable["student"])
+    not_held = enrollments.seat_and_timetable(conn, timetable["theirs"], timetable["student"])
+
+    assert (held["already_enrolled"], held["enrolled"]) == (True, 2)
+    assert held["clash"] is None  # a section does not clash with itself
+    assert (not_held["already_enrolled"], not_held["enrolled"]) == (False, 1)
 
 
 def test_enrollment_create_get_count_and_delete(conn):

@@ -80,6 +80,13 @@ def lock(conn: Connection, section_id: int) -> dict | None:
     # --8<-- [end:lock]
 
 
+# --8<-- [start:enrolled-students-clash]
+# Driven from the section's students (its roster, by section_id) to their other enrollments
+# (the primary key starts with student_id), each section then looked up by id: a cost that
+# grows with the roster, not with the catalog (about 740 buffers for 50 students at seed scale
+# 20 when nothing clashes). The LATERAL ... LIMIT 1 (one row at most anyway) keeps the planner
+# from starting instead at every section meeting at the new time, through an exclusion
+# constraint's GiST index: cheaper for a quiet time, but it reads every section meeting then.
 def enrolled_students_clash(conn: Connection, section_id: int, days, starts_at, ends_at) -> bool:
     """Say whether moving the section to these times would clash with its students' timetables."""
     return conn.execute(
@@ -89,12 +96,17 @@ def enrolled_students_clash(conn: Connection, section_id: int, days, starts_at, 
               FROM enrollments AS mine
               JOIN enrollments AS theirs
                 ON theirs.student_id = mine.student_id AND theirs.section_id <> mine.section_id
-              JOIN sections AS s ON s.id = mine.section_id
-              JOIN sections AS other ON other.id = theirs.section_id AND other.term = s.term
+             CROSS JOIN LATERAL (
+                   SELECT other.term, other.meets FROM sections AS other
+                    WHERE other.id = theirs.section_id
+                    LIMIT 1
+                   ) AS other
              WHERE mine.section_id = %(section_id)s
+               AND other.term = (SELECT term FROM sections WHERE id = %(section_id)s)
                AND other.meets && meeting_minutes(
                        %(days)s::weekday[], %(starts_at)s::time, %(ends_at)s::time)
         ) AS clash
         """,
         {"section_id": section_id, "days": days, "starts_at": starts_at, "ends_at": ends_at},
     ).fetchone()["clash"]
+    # --8<-- [end:enrolled-students-clash]

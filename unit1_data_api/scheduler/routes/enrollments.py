@@ -40,11 +40,13 @@ def enroll(section_id: int):
             raise ValidationFailed(
                 "The student does not exist.", {"student_id": [f"No student with id {student_id}."]}
             )
-        if enrollments.get(conn, section_id, student_id):
+        # Every rule from one look-up, checked in this order: twice, full, clash.
+        found = enrollments.seat_and_timetable(conn, section_id, student_id)
+        if found["already_enrolled"]:
             raise Conflict("The student is already enrolled in this section.")
-        if enrollments.count(conn, section_id) >= section["capacity"]:
+        if found["enrolled"] >= section["capacity"]:
             raise Conflict("The section is full.")
-        clash = enrollments.clashing_section(conn, section_id, student_id)
+        clash = found["clash"]
         if clash:
             raise Conflict(
                 f"The section clashes with the student's section {clash['id']} "

@@ -42,43 +42,59 @@ def get(conn: Connection, section_id: int, student_id: int) -> dict | None:
     ).fetchone()
 
 
-# --8<-- [start:clashing-section]
-def clashing_section(conn: Connection, section_id: int, student_id: int) -> dict | None:
-    """Return a section of the student's in the same term that meets at an overlapping time."""
-    return conn.execute(
-        """
-        SELECT other.id, c.code
-          FROM sections AS target
-          JOIN sections AS other ON other.term = target.term AND other.meets && target.meets
-          JOIN enrollments AS e ON e.section_id = other.id AND e.student_id = %(student_id)s
-          JOIN courses AS c ON c.id = other.course_id
-         WHERE target.id = %(section_id)s
-         LIMIT 1
-        """,
-        {"section_id": section_id, "student_id": student_id},
-    ).fetchone()
-    # --8<-- [end:clashing-section]
-
-
-# --8<-- [start:credits-with]
-def credits_with(conn: Connection, section_id: int, student_id: int) -> int:
-    """Return the student's credits in the section's term if they also took this section."""
-    return conn.execute(
-        """
-        SELECT c.credits + coalesce((
-                   SELECT sum(other_course.credits)
-                     FROM enrollments AS e
-                     JOIN sections AS other ON other.id = e.section_id
-                     JOIN courses AS other_course ON other_course.id = other.course_id
-                    WHERE e.student_id = %(student_id)s AND other.term = s.term
-               ), 0) AS credits
+# --8<-- [start:seat-and-timetable]
+# Everything the enrollment rules ask, in one statement run while the section's row is locked:
+# one round trip instead of four, and the lock held that much shorter. Every part is an index
+# look-up, whatever the size of the catalog: the target by its id, its seats by section_id,
+# and the student's own sections of that term from the student's enrollments (the primary key
+# starts with student_id), a handful of rows. The LATERAL ... LIMIT 1 (one row at most anyway)
+# keeps that a look-up by primary key per enrollment even where the planner would rather scan
+# a small sections table. Joining sections to sections on `meets &&` instead let the planner
+# walk an exclusion constraint's GiST index over every section of the term meeting at an
+# overlapping time: 221-3,269 buffers at seed scale 20, where this reads about 70.
+SEAT_AND_TIMETABLE = """
+    WITH target AS (
+        SELECT s.id, s.term, s.meets, c.credits
           FROM sections AS s
           JOIN courses AS c ON c.id = s.course_id
          WHERE s.id = %(section_id)s
-        """,
-        {"section_id": section_id, "student_id": student_id},
-    ).fetchone()["credits"]
-    # --8<-- [end:credits-with]
+    ), timetable AS (
+        SELECT other.*
+          FROM enrollments AS e
+         CROSS JOIN LATERAL (
+               SELECT s.id, s.term, s.meets, c.code, c.credits
+                 FROM sections AS s
+                 JOIN courses AS c ON c.id = s.course_id
+                WHERE s.id = e.section_id
+                LIMIT 1
+               ) AS other
+         WHERE e.student_id = %(student_id)s AND other.term = (SELECT term FROM target)
+    )
+    SELECT EXISTS (SELECT 1 FROM timetable WHERE timetable.id = target.id) AS already_enrolled,
+           (SELECT count(*) FROM enrollments AS e WHERE e.section_id = target.id) AS enrolled,
+           clash.id AS clash_id, clash.code AS clash_code,
+           target.credits + (SELECT coalesce(sum(credits), 0) FROM timetable) AS credits
+      FROM target
+      LEFT JOIN LATERAL (
+           SELECT * FROM timetable
+            WHERE timetable.id <> target.id AND timetable.meets && target.meets
+            ORDER BY timetable.id
+            LIMIT 1
+           ) AS clash ON true
+"""
+CLASH_COLUMNS = ("id", "code")
+
+
+def seat_and_timetable(conn: Connection, section_id: int, student_id: int) -> dict:
+    """Return what enrolling the student in the section would meet: `already_enrolled`, the
+    seats taken (`enrolled`), the first of their sections in that term it `clash`es with
+    (id and code; None if none), and their `credits` that term with it."""
+    row = conn.execute(
+        SEAT_AND_TIMETABLE, {"section_id": section_id, "student_id": student_id}
+    ).fetchone()
+    clash = {name: row.pop(f"clash_{name}") for name in CLASH_COLUMNS}
+    return {**row, "clash": clash if clash["id"] is not None else None}
+    # --8<-- [end:seat-and-timetable]
 
 
 def create(conn: Connection, section_id: int, student_id: int) -> dict:

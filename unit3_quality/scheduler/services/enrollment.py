@@ -39,13 +39,14 @@ def enroll(database: Database, actor: Identity, section_id: int, student_id: int
 
 
 def check_seat_and_timetable(conn: Connection, section: dict, student_id: int) -> None:
-    """Refuse (409) a duplicate, a full section, a timetable clash or a credit overload."""
-    section_id = section["id"]
-    if enrollments.get(conn, section_id, student_id):
+    """Refuse (409) a duplicate, a full section, a timetable clash or a credit overload, in
+    that order."""
+    found = enrollments.seat_and_timetable(conn, section["id"], student_id)
+    if found["already_enrolled"]:
         raise Conflict("The student is already enrolled in this section.")
-    if enrollments.count(conn, section_id) >= section["capacity"]:
+    if found["enrolled"] >= section["capacity"]:
         raise Conflict("The section is full.")
-    clash = enrollments.clashing_section(conn, section_id, student_id)
+    clash = found["clash"]
     if clash:
         raise Conflict(
             f"The section clashes with the student's section {clash['id']} "
@@ -53,10 +54,9 @@ def check_seat_and_timetable(conn: Connection, section: dict, student_id: int) -
             f"{Meeting.of(section).overlap_with(Meeting.of(clash))}."
         )
     # --8<-- [start:credit-limit]
-    credits = enrollments.credits_with(conn, section_id, student_id)
-    if credits > MAX_CREDITS_PER_TERM:
+    if found["credits"] > MAX_CREDITS_PER_TERM:
         raise Conflict(
-            f"This section would bring the student to {credits} credits this term; "
+            f"This section would bring the student to {found['credits']} credits this term; "
             f"the most is {MAX_CREDITS_PER_TERM}."
         )
     # --8<-- [end:credit-limit]

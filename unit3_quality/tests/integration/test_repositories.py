@@ -207,7 +207,7 @@ def test_section_table_row_holds_ids_and_time_values(conn):
 
     stored = sections.lock(conn, row["id"])
 
-    assert stored == row
+    assert stored == {**row, "days": ["MON", "WED"]}  # the lock's days: a list, as a Meeting's
     assert (stored["starts_at"], stored["ends_at"]) == (time(9, 0), time(10, 15))
     assert sections.lock(conn, row["id"] + 1000) is None
 
@@ -327,7 +327,7 @@ def test_enrolled_students_clash(conn, timetable, days, starts_at, ends_at, clas
 
 
 def test_enrolled_students_clash_takes_days_and_times_as_stored(conn, timetable):
-    stored = sections.lock(conn, timetable["moving"])  # days as PostgreSQL text, times as time
+    stored = sections.lock(conn, timetable["moving"])  # days as a list, times as time
 
     assert (
         sections.enrolled_students_clash(
@@ -363,10 +363,12 @@ def test_enrolled_students_clash_without_enrollments_is_false(conn, timetable):
         ("2027-spring", ["FRI"], "09:00", "10:00", None),  # only the other student's `theirs`
     ],
 )
-def test_clashing_section(conn, timetable, term, days, starts_at, ends_at, clashes_with):
+def test_seat_and_timetable_names_the_first_clash(
+    conn, timetable, term, days, starts_at, ends_at, clashes_with
+):
     candidate = new_section(conn, term=term, days=days, starts_at=starts_at, ends_at=ends_at)
 
-    clash = enrollments.clashing_section(conn, candidate["id"], timetable["student"])
+    clash = enrollments.seat_and_timetable(conn, candidate["id"], timetable["student"])["clash"]
 
     if clashes_with is None:
         assert clash is None
@@ -376,11 +378,21 @@ def test_clashing_section(conn, timetable, term, days, starts_at, ends_at, clash
         assert clash == {
             "id": timetable[clashes_with],
             "code": code,
-            # The days as a list of names (the row's own column is a PostgreSQL enum array).
-            "days": other["days"].strip("{}").split(","),
+            "days": other["days"],
             "starts_at": other["starts_at"],
             "ends_at": other["ends_at"],
         }
+
+
+def test_seat_and_timetable_sees_an_enrollment_and_counts_the_seats(conn, timetable):
+    held = enrollments.seat_and_timetable(conn, timetable["moving"], timetable["student"])
+    not_held = enrollments.seat_and_timetable(conn, timetable["theirs"], timetable["student"])
+
+    assert held["already_enrolled"] is True
+    assert held["enrolled"] == 2
+    assert held["clash"] is None  # a section does not clash with itself
+    assert not_held["already_enrolled"] is False
+    assert not_held["enrolled"] == 1
 
 
 def test_enrollment_create_get_count_and_delete(conn):
@@ -412,18 +424,18 @@ def test_enrolling_twice_violates_the_primary_key(conn):
     assert raised.value.diag.constraint_name == "enrollments_pkey"
 
 
-def test_credits_with_adds_the_section_to_the_students_credits_in_its_term(conn):
+def test_seat_and_timetable_adds_the_section_to_the_students_credits_in_its_term(conn):
     student = new_student(conn)
     target = new_section(conn, course_id=new_course(conn, credits=3)["id"])
     same_term = new_section(conn, course_id=new_course(conn, credits=4)["id"])
     other_term = new_section(conn, course_id=new_course(conn, credits=5)["id"], term="2027-fall")
-    assert enrollments.credits_with(conn, target["id"], student["id"]) == 3
+    assert enrollments.seat_and_timetable(conn, target["id"], student["id"])["credits"] == 3
 
     enrollments.create(conn, same_term["id"], student["id"])
     enrollments.create(conn, other_term["id"], student["id"])
     enrollments.create(conn, same_term["id"], new_student(conn)["id"])
 
-    assert enrollments.credits_with(conn, target["id"], student["id"]) == 3 + 4
+    assert enrollments.seat_and_timetable(conn, target["id"], student["id"])["credits"] == 3 + 4
 
 
 def test_roster_joins_students_in_enrollment_order_and_pages(conn):

@@ -330,6 +330,55 @@ def test_a_timetable_clash_in_the_same_term_is_a_conflict_naming_the_section(
     assert enrollments_of(db, student_id) == {taken}
 
 
+def test_a_clash_says_when_both_meet(database, catalog):
+    student_id = catalog.student()
+    catalog.enroll(
+        catalog.section(days=("MON", "WED"), starts_at="09:00", ends_at="10:15"), student_id
+    )
+    clashing = catalog.section(days=("MON", "FRI"), starts_at="09:30", ends_at="09:45")
+
+    error = refused(
+        database, Conflict, enrollment.enroll, as_student(student_id), clashing, student_id
+    )
+
+    assert error.detail.endswith("both meet MON 09:30-09:45.")
+
+
+# The checks run in one order, whatever else is wrong: duplicate, full, clash, credits.
+def test_already_enrolled_comes_before_full(database, catalog):
+    student_id = catalog.student()
+    section_id = catalog.section(capacity=1)
+    catalog.enroll(section_id, student_id)
+
+    error = refused(database, Conflict, enrollment.enroll, ADMIN, section_id, student_id)
+
+    assert "already enrolled" in error.detail
+
+
+def test_full_comes_before_a_clash(database, db, catalog):
+    student_id = catalog.student()
+    catalog.enroll(catalog.section(), student_id)
+    full = catalog.section(capacity=1)
+    catalog.enroll(full, catalog.student())
+
+    error = refused(database, Conflict, enrollment.enroll, ADMIN, full, student_id)
+
+    assert "full" in error.detail
+    assert full not in enrollments_of(db, student_id)
+
+
+def test_a_clash_comes_before_the_credit_limit(database, db, catalog):
+    student_id = catalog.student()
+    taken = catalog.section(course=catalog.course(credits=12))
+    catalog.enroll(taken, student_id)
+    clashing_and_heavy = catalog.section(course=catalog.course(credits=7))
+
+    error = refused(database, Conflict, enrollment.enroll, ADMIN, clashing_and_heavy, student_id)
+
+    assert "clashes" in error.detail
+    assert enrollments_of(db, student_id) == {taken}
+
+
 @pytest.mark.parametrize(
     ("term", "days", "starts_at", "ends_at"),
     [

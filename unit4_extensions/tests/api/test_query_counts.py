@@ -1,10 +1,12 @@
 """No N+1: every list endpoint runs the same number of SQL statements for a page of 10 rows
 as for a page of 100 rows out of 1,000 (relations are JOINed, never fetched one by one).
+An enrollment runs a fixed few, all but one of them while the section's row is locked.
 The requests carry an admin's token, so each also loads that user (one statement more)."""
 
 from collections.abc import Callable
 
 import pytest
+from helpers import make_section, make_student
 from psycopg import sql
 
 # Bulk rows are numbered g = first … last, so a case can grow from 10 rows to 1,000.
@@ -168,3 +170,17 @@ def test_statement_count_does_not_grow_with_the_rows(client, db, sql_statements,
     assert len(many) == len(few), (few, many)
     # Unit 1's three at most, plus loading the user of the token the request carries.
     assert 1 <= len(few) <= 4, few
+
+
+def test_an_enrollment_runs_four_statements_after_loading_the_user(client, sql_statements):
+    section, student = make_section(client), make_student(client)
+    sql_statements.clear()
+
+    response = client.post(
+        f"/api/v1/sections/{section['id']}/enrollments", json={"student_id": student["id"]}
+    )
+
+    assert response.status_code == 201, response.get_json()
+    # The token's user; then the section's lock, the student's lock, one look-up that
+    # answers every rule, and the INSERT (BEGIN and COMMIT are not statements psycopg runs).
+    assert len(sql_statements) == 5, sql_statements
