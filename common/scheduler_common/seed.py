@@ -308,9 +308,7 @@ def seed_database(
         # tables until autovacuum gets round to it, and a deep page of sections took 436 ms
         # instead of 32. ANALYZE sees this transaction's rows and commits with them.
         analyzed = [*_TABLES, "users"] if accounts else _TABLES
-        cur.execute(
-            sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, analyzed)))
-        )
+        cur.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, analyzed))))
 
     return SeedCounts(
         courses=len(courses),

@@ -28,6 +28,7 @@ from pytest_postgresql.janitor import DatabaseJanitor
 
 from scheduler_common.db import close_pool, init_pool
 from scheduler_common.localdb import running_postgres
+from scheduler_common.wiretrace import WireTrace
 
 TEMPLATE_DBNAME = "scheduler_template"
 
@@ -176,6 +177,19 @@ def sql_statements(monkeypatch: pytest.MonkeyPatch, database_name: str) -> list[
     monkeypatch.setattr(psycopg.Cursor, "execute", recording_execute)
     return statements
     # --8<-- [end:sql-statements]
+
+
+# --8<-- [start:wire-statements]
+@pytest.fixture
+def wire_statements(app: Flask, tmp_path) -> Iterator[WireTrace]:
+    """Every statement the app's connections send the server, BEGIN, COMMIT and the pool's
+    checks included: the app gets a new pool whose connections are all traced."""
+    trace = WireTrace(tmp_path)
+    close_pool(app)
+    init_pool(app, configure=trace.trace).wait()
+    yield trace
+    trace.close()
+    # --8<-- [end:wire-statements]
 
 
 # --8<-- [start:database-outage]
