@@ -1,6 +1,6 @@
 """Connection plumbing: one psycopg pool per Flask app, dict rows, one transaction per block."""
 
-import selectors
+import select
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -75,10 +75,10 @@ def check_if_the_server_hung_up(conn: psycopg.Connection) -> None:
     A connection lost silently (a network cut) still fails its first statement: that
     request answers 503 and the pool discards the broken connection.
     """
-    with selectors.DefaultSelector() as selector:
-        selector.register(conn.fileno(), selectors.EVENT_READ)
-        if selector.select(timeout=0):
-            ConnectionPool.check_connection(conn)
+    poller = select.poll()  # one system call, a few µs; a round trip costs ~150 µs
+    poller.register(conn.fileno(), select.POLLIN)
+    if poller.poll(0):
+        ConnectionPool.check_connection(conn)
     # --8<-- [end:check]
 
 
