@@ -15,7 +15,6 @@ suite, once in one process and once with pytest-xdist on every core. Reports med
 """
 
 import argparse
-import importlib.util
 import os
 import re
 import statistics
@@ -87,14 +86,20 @@ class Collector:
                 timings[report.nodeid] = timings.get(report.nodeid, 0.0) + report.duration
 
 
-def unit_fixtures(unit: str):
-    """Import the unit's tests/conftest.py as a plugin: its schema, app factory and clients."""
-    spec = importlib.util.spec_from_file_location(
-        f"{unit}_conftest", ROOT / unit / "tests" / "conftest.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# The throwaway session's conftest.py: the unit's own fixtures, copied in from its
+# tests/conftest.py. Fixtures of a conftest outrank a plugin's, so Unit 2's admin `client`
+# replaces the common one (as a plugin, the unit's conftest lost to it and Unit 2 was timed
+# with the common anonymous client); its helper modules import from beside it.
+CONFTEST = """
+import importlib.util
+import sys
+
+sys.path.insert(0, {tests!r})
+_spec = importlib.util.spec_from_file_location("unit_conftest", {conftest!r})
+_unit = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_unit)
+globals().update({{name: value for name, value in vars(_unit).items() if name[0] != "_"}})
+"""
 
 
 def measure_fixtures(unit: str, rounds: int) -> int:
@@ -102,11 +107,13 @@ def measure_fixtures(unit: str, rounds: int) -> int:
     collector = Collector()
     with tempfile.TemporaryDirectory() as folder:
         Path(folder, "test_isolation.py").write_text(TESTS.format(rounds=rounds))
+        tests = ROOT / unit / "tests"
+        Path(folder, "conftest.py").write_text(
+            CONFTEST.format(tests=str(tests), conftest=str(tests / "conftest.py"))
+        )
         # In order, in this process: the first and last tests time the raw statements.
         options = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist"]
-        exit_code = pytest.main(
-            [*options, "--rootdir", folder, folder], plugins=[collector, unit_fixtures(unit)]
-        )
+        exit_code = pytest.main([*options, "--rootdir", folder, folder], plugins=[collector])
     if exit_code != 0:
         return int(exit_code)
 
