@@ -10,6 +10,11 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 POOL_EXTENSION = "scheduler_db_pool"
+# JIT off, as a connect-time option: our statements are index look-ups and pages of rows,
+# where compiling a plan costs more than it saves. JIT starts only when the planner's
+# estimates go wrong (stale statistics), and then it added 49 ms to a query that ran once.
+# An analytics workload would want it on; an OLTP API does not.
+WITHOUT_JIT = " -c jit=off"
 
 
 def init_pool(
@@ -32,7 +37,8 @@ def init_pool(
                 app.config["DATABASE_URL"],
                 app.config.get("DB_STATEMENT_TIMEOUT"),
                 app.config.get("DB_LOCK_TIMEOUT"),
-            ),
+            )
+            + WITHOUT_JIT,
         },
         check=check_if_the_server_hung_up,
         configure=configure,
@@ -48,16 +54,12 @@ def init_pool(
 def bounded_waits(
     conninfo: str, statement_timeout: float | None, lock_timeout: float | None
 ) -> str:
-    """Return the server `options` that give each connection JIT off and these statement and
-    lock timeouts (seconds; None keeps the server's default, usually no limit), after any in
-    `conninfo`.
+    """Return the server `options` that give each connection these statement and lock timeouts
+    (seconds; None keeps the server's default, usually no limit), after any in `conninfo`.
 
     Set as options at connect time, they cost no extra round trip and no statement of ours.
     """
-    # JIT off: our statements are index look-ups and pages of rows, where compiling a plan
-    # costs more than it saves; it only starts when estimates go wrong (stale statistics),
-    # and then it added 49 ms to a query that ran once. Analytics would want it on.
-    options = [psycopg.conninfo.conninfo_to_dict(conninfo).get("options") or "", "-c jit=off"]
+    options = [psycopg.conninfo.conninfo_to_dict(conninfo).get("options") or ""]
     for name, seconds in (("statement_timeout", statement_timeout), ("lock_timeout", lock_timeout)):
         if seconds is not None:
             options.append(f"-c {name}={round(seconds * 1000)}")  # a bare number: milliseconds
@@ -65,7 +67,6 @@ def bounded_waits(
     # --8<-- [end:bounded-waits]
 
 
-# --8<-- [start:check]
 def check_if_the_server_hung_up(conn: psycopg.Connection) -> None:
     """The pool's check before it lends a connection, without a round trip: an idle
     connection has nothing to read unless the server said goodbye (a restart, a failover or
@@ -79,7 +80,6 @@ def check_if_the_server_hung_up(conn: psycopg.Connection) -> None:
     poller.register(conn.fileno(), select.POLLIN)
     if poller.poll(0):
         ConnectionPool.check_connection(conn)
-    # --8<-- [end:check]
 
 
 def close_pool(app: Flask) -> None:
