@@ -8,14 +8,13 @@ what a unit's whole suite costs per test, serial and on every core.
 First a throwaway pytest session on the unit's own fixtures (its tests/conftest.py, so Unit 2's
 `client` is its admin client with its SECRET_KEY): tests that take a fresh database
 (`database_name`), a connection to one (`db`) or a client of an app bound to one (`client`) and
-do nothing else, so their setup plus teardown time is the isolation overhead; and, on the same
-server in the same run, the raw clone-and-drop statements timed directly. Then the unit's real
-suite, once in one process and once with pytest-xdist on every core. Reports medians and ratios
-(target for `client`: ≤ 1.5× raw).
+do nothing else, so their setup plus teardown time is the isolation overhead; each also times
+the raw clone-and-drop statements in its body, so that every overhead has a raw cost measured
+beside it. Then the unit's real suite, once in one process and once with pytest-xdist on every
+core. Reports medians and ratios (target for `client`: ≤ 1.5× raw).
 """
 
 import argparse
-import importlib.util
 import os
 import re
 import statistics
@@ -30,104 +29,112 @@ ROOT = Path(__file__).resolve().parent.parent
 UNITS = sorted(path.parent.name for path in ROOT.glob("unit[0-9]*_*/pyproject.toml"))
 FIXTURES = ("database_name", "db", "client")
 
+# Each do-nothing test also times one raw clone-and-drop in its body, so every overhead
+# (its setup + teardown) has a raw cost measured next to it, under the same load; and the
+# three fixtures take turns, round by round. (Timing the raw statements before and after all
+# the tests let the load of a shared machine drift between them: the very same fixture
+# measured 0.9× raw in one run and 1.2× in the next.)
 TESTS = """
 import time
 import pytest
 from psycopg import sql
 
 ROUNDS = {rounds}
+FIXTURES = {fixtures!r}
 
-def raw_clone_and_drop(timings, admin_connection, template_database):
-    for n in range(ROUNDS):
-        name = sql.Identifier(f"raw_{{n}}")
-        started = time.perf_counter()
-        admin_connection.execute(
-            sql.SQL("CREATE DATABASE {{}} TEMPLATE {{}}").format(
-                name, sql.Identifier(template_database)))
-        admin_connection.execute(sql.SQL("DROP DATABASE {{}} WITH (FORCE)").format(name))
-        timings.append(time.perf_counter() - started)
+@pytest.fixture
+def isolated(request):
+    return request.getfixturevalue(request.param)
 
-def test_raw_before(raw_timings, admin_connection, template_database):
-    raw_clone_and_drop(raw_timings, admin_connection, template_database)
-
+@pytest.mark.parametrize("isolated", FIXTURES, indirect=True)
 @pytest.mark.parametrize("n", range(ROUNDS))
-def test_database_name(database_name, n):
-    pass
-
-@pytest.mark.parametrize("n", range(ROUNDS))
-def test_db(db, n):
-    pass
-
-@pytest.mark.parametrize("n", range(ROUNDS))
-def test_client(client, n):
-    pass
-
-def test_raw_after(raw_timings, admin_connection, template_database):
-    raw_clone_and_drop(raw_timings, admin_connection, template_database)
+def test_isolation(isolated, n, request, raw_timings, admin_connection, template_database):
+    name = sql.Identifier(f"raw_{{n}}")
+    started = time.perf_counter()
+    admin_connection.execute(
+        sql.SQL("CREATE DATABASE {{}} TEMPLATE {{}}").format(
+            name, sql.Identifier(template_database)))
+    admin_connection.execute(sql.SQL("DROP DATABASE {{}} WITH (FORCE)").format(name))
+    raw_timings[request.node.nodeid] = time.perf_counter() - started
 """
 WALL_LINE = re.compile(r"wall: +([\d.]+) s for (\d+) tests")
 
 
 class Collector:
-    """A pytest plugin that keeps each do-nothing test's setup + teardown time."""
+    """A pytest plugin that keeps each do-nothing test's setup + teardown time and the raw
+    clone-and-drop time measured in its body."""
 
     def __init__(self) -> None:
-        self.raw: list[float] = []
+        self.raw: dict[str, float] = {}
         self.overhead: dict[str, dict[str, float]] = {fixture: {} for fixture in FIXTURES}
 
     @pytest.fixture
-    def raw_timings(self) -> list[float]:
-        """Where the raw clone-and-drop test puts its timings."""
+    def raw_timings(self) -> dict[str, float]:
+        """Where each test puts its raw clone-and-drop time, by test id."""
         return self.raw
 
     def pytest_runtest_logreport(self, report) -> None:
-        """Add up the setup and teardown phases of the do-nothing tests."""
+        """Add up the setup and teardown phases of the do-nothing tests, by fixture."""
         for fixture, timings in self.overhead.items():
-            if f"test_{fixture}[" in report.nodeid and report.when in ("setup", "teardown"):
+            if report.nodeid.endswith(f"-{fixture}]") and report.when in ("setup", "teardown"):
                 timings[report.nodeid] = timings.get(report.nodeid, 0.0) + report.duration
 
 
-def unit_fixtures(unit: str):
-    """Import the unit's tests/conftest.py as a plugin: its schema, app factory and clients."""
-    spec = importlib.util.spec_from_file_location(
-        f"{unit}_conftest", ROOT / unit / "tests" / "conftest.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# The throwaway session's conftest.py: the unit's own fixtures, copied in from its
+# tests/conftest.py. Fixtures of a conftest outrank a plugin's, so Unit 2's admin `client`
+# replaces the common one (as a plugin, the unit's conftest lost to it and Unit 2 was timed
+# with the common anonymous client); its helper modules import from beside it.
+CONFTEST = """
+import importlib.util
+import sys
+
+sys.path.insert(0, {tests!r})
+_spec = importlib.util.spec_from_file_location("unit_conftest", {conftest!r})
+_unit = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_unit)
+globals().update({{name: value for name, value in vars(_unit).items() if name[0] != "_"}})
+"""
 
 
 def measure_fixtures(unit: str, rounds: int) -> int:
     """Time the raw clone-and-drop and the do-nothing tests; print the medians."""
     collector = Collector()
     with tempfile.TemporaryDirectory() as folder:
-        Path(folder, "test_isolation.py").write_text(TESTS.format(rounds=rounds))
-        # In order, in this process: the first and last tests time the raw statements.
-        options = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist"]
-        exit_code = pytest.main(
-            [*options, "--rootdir", folder, folder], plugins=[collector, unit_fixtures(unit)]
+        Path(folder, "test_isolation.py").write_text(TESTS.format(rounds=rounds, fixtures=FIXTURES))
+        tests = ROOT / unit / "tests"
+        Path(folder, "conftest.py").write_text(
+            CONFTEST.format(tests=str(tests), conftest=str(tests / "conftest.py"))
         )
+        # In order, in this process: round by round, each fixture in turn.
+        options = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist"]
+        exit_code = pytest.main([*options, "--rootdir", folder, folder], plugins=[collector])
     if exit_code != 0:
         return int(exit_code)
 
-    raw_ms = statistics.median(collector.raw) * 1000
-    raw_mean_ms = statistics.mean(collector.raw) * 1000
+    raw = list(collector.raw.values())
     print(
-        f"\n{unit}: raw CREATE DATABASE … TEMPLATE + DROP:"
-        f" median {raw_ms:.1f} ms, mean {raw_mean_ms:.1f} ms"
+        f"\n{unit}: raw CREATE DATABASE … TEMPLATE + DROP: median"
+        f" {statistics.median(raw) * 1000:.1f} ms, mean {statistics.mean(raw) * 1000:.1f} ms"
     )
     for fixture, timings in collector.overhead.items():
-        # The first test of each kind also pays for session fixtures; leave it out.
-        per_test = [duration for _, duration in sorted(timings.items())[1:]]
-        median_ms = statistics.median(per_test) * 1000
+        # The first round also pays for session fixtures; leave it out.
+        tests = sorted(timings, key=round_number)[1:]
+        ratios = [timings[test] / collector.raw[test] for test in tests]
+        overhead_ms = statistics.mean(timings[test] for test in tests) * 1000
+        raw_ms = statistics.mean(collector.raw[test] for test in tests) * 1000
         # The mean is what a suite pays: a median hides stalls that hit one test in three.
-        mean_ms = statistics.mean(per_test) * 1000
         print(
-            f"{unit}: per-test isolation with `{fixture}`: median {median_ms:.1f} ms"
-            f" = {median_ms / raw_ms:.2f}× raw, mean {mean_ms:.1f} ms"
-            f" = {mean_ms / raw_mean_ms:.2f}× raw"
+            f"{unit}: per-test isolation with `{fixture}`: median"
+            f" {statistics.median(timings[test] for test in tests) * 1000:.1f} ms,"
+            f" median of the ratios {statistics.median(ratios):.2f}× raw;"
+            f" mean {overhead_ms:.1f} ms = {overhead_ms / raw_ms:.2f}× raw ({raw_ms:.1f} ms)"
         )
     return 0
+
+
+def round_number(test_id: str) -> int:
+    """The round of a do-nothing test, from its id (test_isolation[7-client] is round 7)."""
+    return int(test_id.rpartition("[")[2].partition("-")[0])
 
 
 def time_suite(unit: str, workers: str) -> tuple[float, int]:

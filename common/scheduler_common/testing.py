@@ -28,6 +28,7 @@ from pytest_postgresql.janitor import DatabaseJanitor
 
 from scheduler_common.db import close_pool, init_pool
 from scheduler_common.localdb import running_postgres
+from scheduler_common.wiretrace import WireTrace
 
 TEMPLATE_DBNAME = "scheduler_template"
 
@@ -136,7 +137,16 @@ def db(database_url: str) -> Iterator[psycopg.Connection]:
 def unbound_app(app_factory: Callable[..., Flask], postgresql_server) -> Flask:
     """The unit's app, built once per run: building one compiles every URL rule, which
     costs more than cloning a database. Each test binds it to its own database."""
-    app = app_factory({"TESTING": True, "DATABASE_URL": conninfo(postgresql_server, "postgres")})
+    # No connection until a test asks for one: a pool that connects as it opens makes a test
+    # that never reaches the database wait for that connect when the pool closes, and for its
+    # server process to exit before the database can be dropped.
+    app = app_factory(
+        {
+            "TESTING": True,
+            "DATABASE_URL": conninfo(postgresql_server, "postgres"),
+            "DB_POOL_MIN_SIZE": 0,
+        }
+    )
     close_pool(app)
     return app
 
@@ -178,6 +188,19 @@ def sql_statements(monkeypatch: pytest.MonkeyPatch, database_name: str) -> list[
     # --8<-- [end:sql-statements]
 
 
+# --8<-- [start:wire-statements]
+@pytest.fixture
+def wire_statements(app: Flask, tmp_path) -> Iterator[WireTrace]:
+    """Every statement the app's connections send the server, BEGIN, COMMIT and the pool's
+    checks included: the app gets a new pool whose connections are all traced."""
+    trace = WireTrace(tmp_path)
+    close_pool(app)
+    init_pool(app, configure=trace.trace).wait()
+    yield trace
+    trace.close()
+    # --8<-- [end:wire-statements]
+
+
 # --8<-- [start:database-outage]
 @pytest.fixture
 def database_outage(admin_connection, database_name: str) -> Callable:
@@ -187,8 +210,9 @@ def database_outage(admin_connection, database_name: str) -> Callable:
     def outage() -> Iterator[None]:
         name = sql.Identifier(database_name)
         admin_connection.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(name))
+        # Wait (up to 5 s) until each is gone, as it is once a real outage is over.
         admin_connection.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = %s",
             (database_name,),
         )
         try:

@@ -7,7 +7,14 @@ import pytest
 from flask import Flask
 from psycopg_pool import ConnectionPool, PoolClosed
 
-from scheduler_common.db import POOL_EXTENSION, close_pool, init_pool, transaction
+from scheduler_common.db import (
+    POOL_EXTENSION,
+    close_pool,
+    connection,
+    init_pool,
+    transaction,
+)
+from scheduler_common.wiretrace import WireTrace
 
 INSERT_ROOM = "INSERT INTO rooms (name, capacity) VALUES (%s, %s)"
 
@@ -29,6 +36,17 @@ def flask_app(database_url: str) -> Iterator[Flask]:
         yield app
     if not pool.closed:
         close_pool(app)
+
+
+@pytest.fixture
+def wire(flask_app, tmp_path) -> Iterator[WireTrace]:
+    """The app's pool, rebuilt with every connection traced: what really goes to the server."""
+    trace = WireTrace(tmp_path)
+    close_pool(flask_app)
+    init_pool(flask_app, configure=trace.trace).wait()
+    trace.clear()
+    yield trace
+    trace.close()
 
 
 def test_init_pool_gives_the_app_a_pool_built_from_its_config(flask_app):
@@ -85,15 +103,81 @@ def test_two_transactions_at_once_use_two_connections(flask_app):
     assert first_pid != second_pid
 
 
-def test_a_connection_the_server_dropped_is_replaced(flask_app, admin_connection, database_name):
+def backend_pid(conn: psycopg.Connection) -> int:
+    """The server process serving a connection."""
+    return conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]
+
+
+def terminate(admin_connection: psycopg.Connection, pid: int) -> None:
+    """End a server process as a restart would, and wait (up to 5 s) until it is gone."""
+    admin_connection.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+
+
+def test_transaction_sends_begin_and_commit_around_the_block(wire):
     with transaction() as conn:
-        old_pid = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]
-    admin_connection.execute("SELECT pg_terminate_backend(%s)", (old_pid,))
+        conn.execute(INSERT_ROOM, ("Hall A", 30))
+        conn.execute(INSERT_ROOM, ("Hall B", 40))
+
+    insert = INSERT_ROOM % ("$1", "$2")  # as psycopg sends it
+    assert wire.statements() == ["BEGIN", insert, insert, "COMMIT"]
+
+
+def test_connection_runs_each_statement_alone_without_begin_or_commit(wire, db):
+    with connection() as conn:
+        conn.execute(INSERT_ROOM, ("Hall A", 30))
+        assert room_names(db) == ["Hall A"]  # committed by itself, at once
+
+    assert wire.statements() == [INSERT_ROOM % ("$1", "$2")]
+
+
+def test_lending_a_healthy_connection_costs_no_round_trip(wire):
+    for _ in range(3):
+        with connection() as conn:
+            conn.execute("SELECT 1")
+
+    assert wire.statements() == ["SELECT 1"] * 3
+
+
+def test_the_connections_run_without_jit(flask_app):
+    with connection() as conn:
+        assert conn.execute("SHOW jit").fetchone() == {"jit": "off"}
+
+
+def test_a_connection_the_server_dropped_is_replaced(flask_app, admin_connection):
+    with transaction() as conn:
+        old_pid = backend_pid(conn)
+    terminate(admin_connection, old_pid)
 
     with transaction() as conn:
-        new_pid = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]
+        new_pid = backend_pid(conn)
 
     assert new_pid != old_pid
+
+
+def test_after_a_restart_every_idle_connection_is_replaced_before_it_is_lent(
+    flask_app, admin_connection
+):
+    with transaction() as first, transaction() as second:
+        old_pids = {backend_pid(first), backend_pid(second)}
+    for pid in old_pids:
+        terminate(admin_connection, pid)
+
+    with transaction() as first, transaction() as second:
+        new_pids = {backend_pid(first), backend_pid(second)}
+
+    assert new_pids.isdisjoint(old_pids)
+
+
+def test_a_connection_lost_while_lent_fails_and_the_next_block_gets_a_new_one(
+    flask_app, admin_connection
+):
+    with pytest.raises(psycopg.OperationalError), transaction() as conn:
+        old_pid = backend_pid(conn)
+        terminate(admin_connection, old_pid)
+        conn.execute("SELECT 1")
+
+    with transaction() as conn:
+        assert backend_pid(conn) != old_pid
 
 
 def test_transaction_outside_an_app_context_raises():

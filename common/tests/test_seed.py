@@ -254,6 +254,21 @@ def test_seeding_leaves_the_commit_to_the_caller(schema_connection):
         assert other.execute("SELECT count(*) FROM courses").fetchone() == (40,)
 
 
+def test_seeding_analyzes_what_it_loaded(schema_connection):
+    seed_database(schema_connection)
+    schema_connection.commit()
+
+    # reltuples is what the planner estimates from: -1 until a table is first analyzed.
+    planner_rows = {
+        row["relname"]: row["reltuples"]
+        for row in schema_connection.execute(
+            "SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)",
+            (TABLES,),
+        )
+    }
+    assert planner_rows == {table: getattr(AT_SCALE_1, table) for table in TABLES}
+
+
 @pytest.mark.parametrize("scale", [0, -1, 10_000, 1.5, True, "2"])
 def test_a_bad_scale_is_refused_before_anything_is_written(schema_connection, scale):
     with pytest.raises(ValueError, match="scale must be an integer"):

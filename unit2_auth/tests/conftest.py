@@ -10,6 +10,7 @@ import pytest
 
 from scheduler import create_app, create_schema
 from scheduler.security import create_access_token, hash_password
+from scheduler_common.db import transaction
 
 TEST_SECRET_KEY = "test-secret-key-that-is-at-least-32-bytes-long"
 TEST_SETTINGS = {"SECRET_KEY": TEST_SECRET_KEY, "BCRYPT_ROUNDS": 4}  # 4: fast hashing in tests
@@ -39,31 +40,34 @@ def password_hash() -> str:
 
 
 @pytest.fixture
-def make_user(db, password_hash):
-    """Create a user straight in the database (a student or instructor row for those roles)."""
+def make_user(app, password_hash):
+    """Create a user straight in the database (a student or instructor row for those roles),
+    through the app's pool: a connection of its own would cost every test that logs in a
+    connect, and a wait for its server process to exit before the database can be dropped."""
 
     def make(role: str = "student", *, email: str | None = None, verified: bool = True) -> dict:
-        number = db.execute("SELECT count(*) + 1 AS n FROM users").fetchone()["n"]
-        email = email or f"{role}{number}@example.edu"
-        student_id = instructor_id = None
-        if role == "student":
-            student_id = db.execute(
-                "INSERT INTO students (full_name, email) VALUES (%s, %s) RETURNING id",
-                (f"Student {number}", email),
-            ).fetchone()["id"]
-        elif role == "instructor":
-            instructor_id = db.execute(
-                "INSERT INTO instructors (full_name, email) VALUES (%s, %s) RETURNING id",
-                (f"Instructor {number}", email),
-            ).fetchone()["id"]
-        return db.execute(
-            """
+        with app.app_context(), transaction() as db:
+            number = db.execute("SELECT count(*) + 1 AS n FROM users").fetchone()["n"]
+            email = email or f"{role}{number}@example.edu"
+            student_id = instructor_id = None
+            if role == "student":
+                student_id = db.execute(
+                    "INSERT INTO students (full_name, email) VALUES (%s, %s) RETURNING id",
+                    (f"Student {number}", email),
+                ).fetchone()["id"]
+            elif role == "instructor":
+                instructor_id = db.execute(
+                    "INSERT INTO instructors (full_name, email) VALUES (%s, %s) RETURNING id",
+                    (f"Instructor {number}", email),
+                ).fetchone()["id"]
+            return db.execute(
+                """
             INSERT INTO users (email, password_hash, role, is_verified, student_id, instructor_id)
             VALUES (%s, %s, %s, %s, %s, %s)
             RETURNING id, email, role, is_verified, student_id, instructor_id
-            """,
-            (email, password_hash, role, verified, student_id, instructor_id),
-        ).fetchone()
+                """,
+                (email, password_hash, role, verified, student_id, instructor_id),
+            ).fetchone()
 
     return make
 

@@ -45,9 +45,10 @@ WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 @pytest.fixture
 def database(database_url) -> Iterator[Database]:
     """The unit of work services run on, built on this test's database as the app builds its
-    own: a small pool of dict-row connections, one transaction per service call."""
+    own: a small pool of dict-row autocommit connections, a transaction where a service
+    opens one."""
     with ConnectionPool(
-        database_url, min_size=1, max_size=2, kwargs={"row_factory": dict_row}
+        database_url, min_size=1, max_size=2, kwargs={"row_factory": dict_row, "autocommit": True}
     ) as pool:
         yield Database(pool)
 

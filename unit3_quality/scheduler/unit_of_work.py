@@ -18,6 +18,13 @@ class Database:
     def transaction(self) -> Iterator[Connection]:
         """Lend a pooled connection for one transaction: commit when the block ends, roll
         back when it raises."""
+        with self.pool.connection() as conn, conn.transaction():
+            yield conn
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """Lend a pooled connection whose statements each commit by themselves: for reads,
+        which need no BEGIN and COMMIT (two round trips) to see the latest committed rows."""
         with self.pool.connection() as conn:
             yield conn
             # --8<-- [end:database]

@@ -217,9 +217,12 @@ PAGE_QUERY = {
     Optional("limit", default=str(DEFAULT_LIMIT)): query_integer(1, MAX_LIMIT),
     Optional("offset", default="0"): query_integer(0, MAX_ID),
 }
+# Built once, as every schema here is: building one compiles its rules, which cost half of
+# a query string's validation when it was done on every request.
+PAGE_SCHEMA = Schema(PAGE_QUERY)
 
 
-def validate_query(fields: dict = PAGE_QUERY) -> dict:
+def validate_query(schema: Schema = PAGE_SCHEMA) -> dict:
     """Return the cleaned query parameters (paging by default), or fail with a 400."""
     repeated = [name for name, values in request.args.lists() if len(values) > 1]
     if repeated:
@@ -227,7 +230,7 @@ def validate_query(fields: dict = PAGE_QUERY) -> dict:
             "Each query parameter may appear once.", {name: ["Given twice."] for name in repeated}
         )
     try:
-        return Schema(fields)(request.args.to_dict())
+        return schema(request.args.to_dict())
     except MultipleInvalid as error:
         raise BadRequest("The query string has invalid parameters.", field_errors(error)) from None
 

@@ -6,7 +6,7 @@ from scheduler.errors import NotFound
 from scheduler.http import created, json_body, page, page_params
 from scheduler.repositories.courses import courses
 from scheduler.validation import body_schemas, course_code, integer, text, validate
-from scheduler_common.db import transaction
+from scheduler_common.db import connection, transaction
 
 # --8<-- [start:schemas]
 bp = Blueprint("courses", __name__, url_prefix="/courses")
@@ -33,7 +33,7 @@ def not_found(course_id: int) -> NotFound:
 def list_courses():
     """List courses, a page at a time."""
     limit, offset = page_params()
-    with transaction() as conn:
+    with connection() as conn:
         items, total = courses.page(conn, limit, offset)
     return page(items, total, limit, offset)
     # --8<-- [end:list]
@@ -54,7 +54,7 @@ def create_course():
 @bp.get("/<id:course_id>")
 def get_course(course_id: int):
     """Show one course."""
-    with transaction() as conn:
+    with connection() as conn:
         course = courses.get(conn, course_id)
     if course is None:
         raise not_found(course_id)

@@ -8,7 +8,7 @@ from scheduler.http import created, json_body, page, page_params
 from scheduler.repositories import enrollments, sections
 from scheduler.repositories.students import students
 from scheduler.validation import reference, validate
-from scheduler_common.db import transaction
+from scheduler_common.db import connection, transaction
 
 bp = Blueprint("enrollments", __name__, url_prefix="/sections/<id:section_id>/enrollments")
 
@@ -62,7 +62,7 @@ def enroll(section_id: int):
 def list_roster(section_id: int):
     """List the students enrolled in a section, a page at a time."""
     limit, offset = page_params()
-    with transaction() as conn:
+    with connection() as conn:
         if sections.sections.get(conn, section_id) is None:
             raise section_not_found(section_id)
         items, total = enrollments.roster(conn, section_id, limit, offset)
@@ -73,7 +73,7 @@ def list_roster(section_id: int):
 @bp.get("/<id:student_id>")
 def get_enrollment(section_id: int, student_id: int):
     """Show one student's enrollment in a section."""
-    with transaction() as conn:
+    with connection() as conn:
         enrollment = enrollments.get(conn, section_id, student_id)
     if enrollment is None:
         raise not_enrolled(section_id, student_id)

@@ -6,7 +6,7 @@ from scheduler.errors import NotFound
 from scheduler.http import created, json_body, page, page_params
 from scheduler.repositories.instructors import instructors
 from scheduler.validation import body_schemas, email, text, validate
-from scheduler_common.db import transaction
+from scheduler_common.db import connection, transaction
 
 bp = Blueprint("instructors", __name__, url_prefix="/instructors")
 
@@ -22,7 +22,7 @@ def not_found(instructor_id: int) -> NotFound:
 def list_instructors():
     """List instructors, a page at a time."""
     limit, offset = page_params()
-    with transaction() as conn:
+    with connection() as conn:
         items, total = instructors.page(conn, limit, offset)
     return page(items, total, limit, offset)
 
@@ -39,7 +39,7 @@ def create_instructor():
 @bp.get("/<id:instructor_id>")
 def get_instructor(instructor_id: int):
     """Show one instructor."""
-    with transaction() as conn:
+    with connection() as conn:
         instructor = instructors.get(conn, instructor_id)
     if instructor is None:
         raise not_found(instructor_id)

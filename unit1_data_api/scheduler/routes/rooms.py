@@ -6,7 +6,7 @@ from scheduler.errors import Conflict, NotFound
 from scheduler.http import created, json_body, page, page_params
 from scheduler.repositories.rooms import largest_section_capacity, rooms
 from scheduler.validation import body_schemas, integer, text, validate
-from scheduler_common.db import transaction
+from scheduler_common.db import connection, transaction
 
 bp = Blueprint("rooms", __name__, url_prefix="/rooms")
 
@@ -22,7 +22,7 @@ def not_found(room_id: int) -> NotFound:
 def list_rooms():
     """List rooms, a page at a time."""
     limit, offset = page_params()
-    with transaction() as conn:
+    with connection() as conn:
         items, total = rooms.page(conn, limit, offset)
     return page(items, total, limit, offset)
 
@@ -39,7 +39,7 @@ def create_room():
 @bp.get("/<id:room_id>")
 def get_room(room_id: int):
     """Show one room."""
-    with transaction() as conn:
+    with connection() as conn:
         room = rooms.get(conn, room_id)
     if room is None:
         raise not_found(room_id)

@@ -18,7 +18,7 @@ from scheduler.validation import (
     validate,
     weekdays,
 )
-from scheduler_common.db import transaction
+from scheduler_common.db import connection, transaction
 
 bp = Blueprint("sections", __name__, url_prefix="/sections")
 
@@ -82,7 +82,7 @@ def list_sections():
     """List sections with their relations, optionally filtered, a page at a time."""
     filters = list_filters()
     limit, offset = page_params()
-    with transaction() as conn:
+    with connection() as conn:
         items, total = sections.page(conn, filters, limit, offset)
     return page(items, total, limit, offset)
     # --8<-- [end:list]
@@ -104,7 +104,7 @@ def create_section():
 @bp.get("/<id:section_id>")
 def get_section(section_id: int):
     """Show one section with its relations and seats."""
-    with transaction() as conn:
+    with connection() as conn:
         section = sections.get(conn, section_id)
     if section is None:
         raise not_found(section_id)

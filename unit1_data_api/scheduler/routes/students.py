@@ -7,7 +7,7 @@ from scheduler.http import created, json_body, page, page_params
 from scheduler.repositories import sections
 from scheduler.repositories.students import students
 from scheduler.validation import body_schemas, email, text, validate
-from scheduler_common.db import transaction
+from scheduler_common.db import connection, transaction
 
 bp = Blueprint("students", __name__, url_prefix="/students")
 
@@ -23,7 +23,7 @@ def not_found(student_id: int) -> NotFound:
 def list_students():
     """List students, a page at a time."""
     limit, offset = page_params()
-    with transaction() as conn:
+    with connection() as conn:
         items, total = students.page(conn, limit, offset)
     return page(items, total, limit, offset)
 
@@ -40,7 +40,7 @@ def create_student():
 @bp.get("/<id:student_id>")
 def get_student(student_id: int):
     """Show one student."""
-    with transaction() as conn:
+    with connection() as conn:
         student = students.get(conn, student_id)
     if student is None:
         raise not_found(student_id)
@@ -72,7 +72,7 @@ def delete_student(student_id: int):
 def get_schedule(student_id: int):
     """List the sections a student is enrolled in, with course, instructor and room."""
     limit, offset = page_params()
-    with transaction() as conn:
+    with connection() as conn:
         if students.get(conn, student_id) is None:
             raise not_found(student_id)
         items, total = sections.page(conn, {"student_id": student_id}, limit, offset)

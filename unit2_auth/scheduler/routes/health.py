@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from scheduler_common.db import transaction
+from scheduler_common.db import connection
 
 bp = Blueprint("health", __name__)
 
@@ -10,6 +10,6 @@ bp = Blueprint("health", __name__)
 @bp.get("/health")
 def health():
     """Answer 200 when the database answers; the error handlers turn an outage into a 503."""
-    with transaction() as conn:
+    with connection() as conn:
         conn.execute("SELECT 1")
     return {"status": "ok", "database": "ok"}

@@ -9,7 +9,7 @@ from scheduler.repositories.rooms import rooms
 from scheduler.services import rooms as room_rules
 from scheduler.services.errors import NotFound
 from scheduler.validation import body_schemas, integer, page_params, text, validate
-from scheduler_common.db import transaction
+from scheduler_common.db import connection, transaction
 
 bp = Blueprint("rooms", __name__, url_prefix="/rooms")
 
@@ -25,7 +25,7 @@ def not_found(room_id: int) -> NotFound:
 def list_rooms():
     """List rooms, a page at a time."""
     limit, offset = page_params()
-    with transaction() as conn:
+    with connection() as conn:
         items, total = rooms.page(conn, limit, offset)
     return page(items, total, limit, offset)
 
@@ -43,7 +43,7 @@ def create_room():
 @bp.get("/<id:room_id>")
 def get_room(room_id: int):
     """Show one room."""
-    with transaction() as conn:
+    with connection() as conn:
         room = rooms.get(conn, room_id)
     if room is None:
         raise not_found(room_id)

@@ -1,7 +1,7 @@
 """/sections: a course taught by an instructor in a room at set times in one term."""
 
 from flask import Blueprint
-from voluptuous import Optional
+from voluptuous import Optional, Schema
 
 from scheduler.auth import current_identity, role_required
 from scheduler.extensions import database
@@ -23,7 +23,7 @@ from scheduler.validation import (
     validate_query,
     weekdays,
 )
-from scheduler_common.db import transaction
+from scheduler_common.db import connection, transaction
 
 bp = Blueprint("sections", __name__, url_prefix="/sections")
 
@@ -43,13 +43,15 @@ create_schema, patch_schema = body_schemas(
 )
 
 # --8<-- [start:list-filters]
-LIST_QUERY = {
-    **PAGE_QUERY,
-    Optional("term"): query_term,
-    Optional("course_id"): query_integer(1, MAX_ID),
-    Optional("instructor_id"): query_integer(1, MAX_ID),
-    Optional("room_id"): query_integer(1, MAX_ID),
-}
+LIST_QUERY = Schema(
+    {
+        **PAGE_QUERY,
+        Optional("term"): query_term,
+        Optional("course_id"): query_integer(1, MAX_ID),
+        Optional("instructor_id"): query_integer(1, MAX_ID),
+        Optional("room_id"): query_integer(1, MAX_ID),
+    }
+)
 # --8<-- [end:list-filters]
 
 
@@ -64,7 +66,7 @@ def list_sections():
     """List sections with their relations, optionally filtered, a page at a time."""
     query = validate_query(LIST_QUERY)
     limit, offset = query.pop("limit"), query.pop("offset")
-    with transaction() as conn:
+    with connection() as conn:
         items, total = sections.page(conn, query, limit, offset)
     return page(items, total, limit, offset)
     # --8<-- [end:list]
@@ -84,7 +86,7 @@ def create_section():
 @bp.get("/<id:section_id>")
 def get_section(section_id: int):
     """Show one section with its relations and seats."""
-    with transaction() as conn:
+    with connection() as conn:
         section = sections.get(conn, section_id)
     if section is None:
         raise not_found(section_id)

@@ -9,7 +9,7 @@ from scheduler.repositories.students import students
 from scheduler.services import people
 from scheduler.services.errors import NotFound
 from scheduler.validation import body_schemas, email, page_params, text, validate
-from scheduler_common.db import transaction
+from scheduler_common.db import connection, transaction
 
 bp = Blueprint("students", __name__, url_prefix="/students")
 
@@ -26,7 +26,7 @@ def not_found(student_id: int) -> NotFound:
 def list_students():
     """List students, a page at a time."""
     limit, offset = page_params()
-    with transaction() as conn:
+    with connection() as conn:
         items, total = students.page(conn, limit, offset)
     return page(items, total, limit, offset)
 

@@ -156,8 +156,8 @@ def logout(database: Database, refresh_token: str, settings: AuthSettings) -> No
 # --8<-- [start:identity-of]
 def identity_of(database: Database, user_id: int) -> Identity:
     """The identity of a token's user, read now: a changed role or verification counts at
-    once instead of when the token expires."""
-    with database.transaction() as conn:
+    once instead of when the token expires. One statement, so no transaction around it."""
+    with database.connection() as conn:
         user = users.get(conn, user_id)
     if user is None:
         raise TokenRejected("The access token's user no longer exists.")
@@ -167,5 +167,5 @@ def identity_of(database: Database, user_id: int) -> Identity:
 
 def account(database: Database, actor: Identity) -> dict:
     """The caller's own account."""
-    with database.transaction() as conn:
+    with database.connection() as conn:
         return users.get(conn, actor.user_id)

@@ -19,7 +19,7 @@ def student_not_found(student_id: int) -> NotFound:
 def get_student(database: Database, actor: Identity, student_id: int) -> dict:
     """A student record, for that student and admins."""
     ensure_student_or_admin(actor, student_id)
-    with database.transaction() as conn:
+    with database.connection() as conn:
         student = students.get(conn, student_id)
     if student is None:
         raise student_not_found(student_id)
@@ -46,7 +46,7 @@ def student_schedule(
 ) -> tuple[list[dict], int]:
     """A page of the sections a student is enrolled in, for that student and admins."""
     ensure_student_or_admin(actor, student_id)
-    with database.transaction() as conn:
+    with database.connection() as conn:
         if students.get(conn, student_id) is None:
             raise student_not_found(student_id)
         return sections.page(conn, {"student_id": student_id}, limit, offset)
