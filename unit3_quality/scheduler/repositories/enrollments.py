@@ -2,6 +2,8 @@
 
 from psycopg import Connection
 
+from scheduler.repositories.rows import nest
+
 
 # --8<-- [start:roster]
 def roster(conn: Connection, section_id: int, limit: int, offset: int) -> tuple[list[dict], int]:
@@ -11,9 +13,8 @@ def roster(conn: Connection, section_id: int, limit: int, offset: int) -> tuple[
     ).fetchone()["total"]
     rows = conn.execute(
         """
-        SELECT json_build_object('id', st.id, 'full_name', st.full_name, 'email', st.email)
-                   AS student,
-               e.enrolled_at
+        SELECT st.id AS student__id, st.full_name AS student__full_name,
+               st.email AS student__email, e.enrolled_at
           FROM enrollments AS e
           JOIN students AS st ON st.id = e.student_id
          WHERE e.section_id = %s
@@ -22,7 +23,7 @@ def roster(conn: Connection, section_id: int, limit: int, offset: int) -> tuple[
         """,
         (section_id, limit, offset),
     ).fetchall()
-    return rows, total
+    return [nest(row) for row in rows], total
     # --8<-- [end:roster]
 
 

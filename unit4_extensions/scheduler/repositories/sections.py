@@ -2,6 +2,7 @@
 
 from psycopg import Connection, sql
 
+from scheduler.repositories.rows import nest
 from scheduler.repositories.table import TableRepository
 
 sections = TableRepository(
@@ -22,56 +23,68 @@ sections = TableRepository(
 
 # --8<-- [start:select]
 # One statement for any number of sections: relations are JOINed, never fetched one by one.
-# Every filter is a parameter; a filter left out is NULL and matches everything.
+# `{sections}` chooses the rows first (a page of the list, or one section); the JOINs and the
+# seat count then run for those rows only, however deep the page. `nest` turns the
+# `course__…`, `instructor__…` and `room__…` columns into the embedded objects.
 SELECT_SECTIONS = sql.SQL("""
     SELECT s.id, s.term, s.capacity, s.days::text[] AS days,
            to_char(s.starts_at, 'HH24:MI') AS starts_at,
            to_char(s.ends_at, 'HH24:MI') AS ends_at,
            s.notes,
-           json_build_object('id', c.id, 'code', c.code, 'title', c.title) AS course,
-           json_build_object('id', i.id, 'full_name', i.full_name) AS instructor,
-           json_build_object('id', r.id, 'name', r.name) AS room,
+           c.id AS course__id, c.code AS course__code, c.title AS course__title,
+           i.id AS instructor__id, i.full_name AS instructor__full_name,
+           r.id AS room__id, r.name AS room__name,
            seats.enrolled,
            s.capacity - seats.enrolled AS seats_left
-      FROM sections AS s
+      FROM ({sections}) AS s
       JOIN courses AS c ON c.id = s.course_id
       JOIN instructors AS i ON i.id = s.instructor_id
       JOIN rooms AS r ON r.id = s.room_id
      CROSS JOIN LATERAL (
            SELECT count(*)::int AS enrolled FROM enrollments AS e WHERE e.section_id = s.id
            ) AS seats
+     ORDER BY s.id
 """)
 
-FILTERS = sql.SQL("""
-     WHERE (%(term)s::text IS NULL OR s.term = %(term)s)
-       AND (%(course_id)s::bigint IS NULL OR s.course_id = %(course_id)s)
-       AND (%(instructor_id)s::bigint IS NULL OR s.instructor_id = %(instructor_id)s)
-       AND (%(room_id)s::bigint IS NULL OR s.room_id = %(room_id)s)
-       AND (%(student_id)s::bigint IS NULL OR s.id IN (
-               SELECT section_id FROM enrollments WHERE student_id = %(student_id)s))
-""")
-
-FILTER_NAMES = ("term", "course_id", "instructor_id", "room_id", "student_id")
+# What each filter means, fixed here: a request only picks which of these apply, and its
+# values only ever fill their placeholders.
+CONDITIONS = {
+    "term": sql.SQL("s.term = %(term)s"),
+    "course_id": sql.SQL("s.course_id = %(course_id)s"),
+    "instructor_id": sql.SQL("s.instructor_id = %(instructor_id)s"),
+    "room_id": sql.SQL("s.room_id = %(room_id)s"),
+    "student_id": sql.SQL(
+        "s.id IN (SELECT section_id FROM enrollments WHERE student_id = %(student_id)s)"
+    ),
+}
 # --8<-- [end:select]
 
 
 # --8<-- [start:read]
 def page(conn: Connection, filters: dict, limit: int, offset: int) -> tuple[list[dict], int]:
     """Return one page of sections matching the filters, and how many match in all."""
-    params = {name: filters.get(name) for name in FILTER_NAMES}
+    given = {name: filters[name] for name in CONDITIONS if filters.get(name) is not None}
+    # Only the filters given become conditions. A catch-all `(x IS NULL OR col = x)` would
+    # keep one text for every request, but once psycopg prepares it, PostgreSQL may reuse
+    # one generic plan that fits no filter: it scans and counts every section (lesson 1.6).
+    where = sql.SQL(" AND ").join([CONDITIONS[name] for name in given] or [sql.SQL("true")])
     total = conn.execute(
-        sql.SQL("SELECT count(*) AS total FROM sections AS s") + FILTERS, params
+        sql.SQL("SELECT count(*) AS total FROM sections AS s WHERE {}").format(where), given
     ).fetchone()["total"]
+    chosen = sql.SQL(
+        "SELECT * FROM sections AS s WHERE {} ORDER BY s.id LIMIT %(limit)s OFFSET %(offset)s"
+    ).format(where)
     rows = conn.execute(
-        SELECT_SECTIONS + FILTERS + sql.SQL(" ORDER BY s.id LIMIT %(limit)s OFFSET %(offset)s"),
-        {**params, "limit": limit, "offset": offset},
+        SELECT_SECTIONS.format(sections=chosen), {**given, "limit": limit, "offset": offset}
     ).fetchall()
-    return rows, total
+    return [nest(row) for row in rows], total
 
 
 def get(conn: Connection, section_id: int) -> dict | None:
     """Return one section with its relations, or None."""
-    return conn.execute(SELECT_SECTIONS + sql.SQL(" WHERE s.id = %s"), (section_id,)).fetchone()
+    chosen = sql.SQL("SELECT * FROM sections WHERE id = %(id)s")
+    row = conn.execute(SELECT_SECTIONS.format(sections=chosen), {"id": section_id}).fetchone()
+    return nest(row) if row else None
     # --8<-- [end:read]
 
 
