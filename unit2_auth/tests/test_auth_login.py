@@ -242,6 +242,29 @@ def test_bcrypt_runs_with_no_transaction_lock_or_connection_held(
     assert held_while_checking == [NOTHING_HELD]
 
 
+def test_an_attempt_counts_as_a_failure_until_its_password_proves_right(
+    anonymous_client, app, db, user, monkeypatch
+):
+    fail(anonymous_client, "ada@example.edu", ACCOUNT_LIMIT - 1)
+    meanwhile = []
+    real = auth_service.password_matches
+
+    def check_while_another_tries(password: str, password_hash: str) -> bool:
+        # The tenth attempt is in flight and holds the last place under the limit: no
+        # concurrent attempt may take it too (so concurrent ones never pass the limit).
+        if password == TEST_PASSWORD:
+            meanwhile.append(login(app.test_client(), "ada@example.edu", WRONG).status_code)
+        return real(password, password_hash)
+
+    monkeypatch.setattr(auth_service, "password_matches", check_while_another_tries)
+
+    response = login(anonymous_client, "ada@example.edu")
+
+    assert response.status_code == 200
+    assert meanwhile == [429]
+    assert failure_count(db) == ACCOUNT_LIMIT - 1
+
+
 def test_an_account_deleted_while_its_password_is_checked_is_refused_and_counted(
     anonymous_client, db, user, monkeypatch
 ):
