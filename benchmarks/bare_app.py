@@ -151,7 +151,6 @@ def create_app() -> Flask:
         now = datetime.now(UTC)
         with pool.connection() as conn:
             failed_logins.lock_account(conn, email)
-            failed_logins.lock_client(conn, client)
             recent = failed_logins.since(
                 conn, email, client, now - timedelta(seconds=config["LOGIN_WINDOW"])
             )

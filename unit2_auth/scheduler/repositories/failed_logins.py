@@ -11,15 +11,6 @@ def lock_account(conn: Connection, email: str) -> None:
     conn.execute("SELECT pg_advisory_xact_lock(hashtext(lower(%s)))", (email,))
 
 
-def lock_client(conn: Connection, client: str) -> None:
-    """Serialize the throttle checks of one client address in the same way, so that attempts
-    on many accounts at once cannot all slip under the client's limit. (Keyed on two integers:
-    a space of keys apart from the accounts'.)"""
-    conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtext('failed_logins.client'), hashtext(%s))", (client,)
-    )
-
-
 def record(conn: Connection, email: str, client: str) -> int:
     """Remember one failed login for this email from this client; return its id."""
     return conn.execute(

@@ -184,13 +184,12 @@ def start_attempt(
     """Refuse (429) a throttled login, or record it as a failure until its password proves
     right; return that failure's id and the email's credentials (None if unknown).
 
-    Counting the attempt before its password is checked, under the account's and the
-    client's locks, makes concurrent attempts count one after another: no more than the limits
-    get past the throttle, and the locks are let go before bcrypt runs.
+    Counting the attempt before its password is checked, under the account's lock, makes
+    concurrent attempts count one after another: no more than the limit get past the throttle,
+    and the lock is let go before bcrypt runs.
     """
     with database.transaction() as conn:
         failed_logins.lock_account(conn, email)
-        failed_logins.lock_client(conn, client)  # always second: no two logins deadlock
         check_throttle(conn, email, client, settings)
         return failed_logins.record(conn, email, client), users.credentials(conn, email)
 
