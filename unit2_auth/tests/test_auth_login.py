@@ -8,11 +8,11 @@ import re
 import jwt
 import pytest
 from conftest import TEST_PASSWORD, TEST_SECRET_KEY
-from helpers import assert_problem
+from helpers import NOTHING_HELD, assert_problem, watch_calls
 
 from scheduler.extensions import DUMMY_HASH_EXTENSION
 from scheduler.services import auth as auth_service
-from scheduler_common.db import close_pool
+from scheduler_common.db import POOL_EXTENSION, close_pool
 
 LOGIN = "/api/v1/auth/login"
 REGISTER = "/api/v1/auth/register"
@@ -212,6 +212,74 @@ def test_a_failed_login_is_recorded_with_its_email_and_client(anonymous_client, 
 def test_a_failed_login_for_an_unknown_email_is_recorded_too(anonymous_client, db):
     login(anonymous_client, "nobody@example.edu", WRONG)
 
+    assert failure_count(db) == 1
+
+
+# --- bcrypt runs with nothing held -------------------------------------------------------
+
+
+@pytest.fixture
+def held_while_checking(monkeypatch, app, db) -> list[dict[str, int]]:
+    """What the app holds of the database during each password check (which still runs)."""
+    pool = app.extensions[POOL_EXTENSION]
+    return watch_calls(monkeypatch, auth_service, "password_matches", db, pool)
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "status"),
+    [
+        pytest.param("ada@example.edu", TEST_PASSWORD, 200, id="right-password"),
+        pytest.param("ada@example.edu", WRONG, 401, id="wrong-password"),
+        pytest.param("nobody@example.edu", WRONG, 401, id="unknown-email"),
+    ],
+)
+def test_bcrypt_runs_with_no_transaction_lock_or_connection_held(
+    anonymous_client, user, held_while_checking, email, password, status
+):
+    response = login(anonymous_client, email, password)
+
+    assert response.status_code == status
+    assert held_while_checking == [NOTHING_HELD]
+
+
+def test_an_attempt_counts_as_a_failure_until_its_password_proves_right(
+    anonymous_client, app, db, user, monkeypatch
+):
+    fail(anonymous_client, "ada@example.edu", ACCOUNT_LIMIT - 1)
+    meanwhile = []
+    real = auth_service.password_matches
+
+    def check_while_another_tries(password: str, password_hash: str) -> bool:
+        # The tenth attempt is in flight and holds the last place under the limit: no
+        # concurrent attempt may take it too (so concurrent ones never pass the limit).
+        if password == TEST_PASSWORD:
+            meanwhile.append(login(app.test_client(), "ada@example.edu", WRONG).status_code)
+        return real(password, password_hash)
+
+    monkeypatch.setattr(auth_service, "password_matches", check_while_another_tries)
+
+    response = login(anonymous_client, "ada@example.edu")
+
+    assert response.status_code == 200
+    assert meanwhile == [429]
+    assert failure_count(db) == ACCOUNT_LIMIT - 1
+
+
+def test_an_account_deleted_while_its_password_is_checked_is_refused_and_counted(
+    anonymous_client, db, user, monkeypatch
+):
+    real = auth_service.password_matches
+
+    def delete_then_check(password: str, password_hash: str) -> bool:
+        # Deleting the student deletes their user too (ON DELETE CASCADE).
+        db.execute("DELETE FROM students WHERE id = %s", (user["student_id"],))
+        return real(password, password_hash)
+
+    monkeypatch.setattr(auth_service, "password_matches", delete_then_check)
+
+    response = login(anonymous_client, "ada@example.edu")
+
+    assert_problem(response, 401)
     assert failure_count(db) == 1
 
 

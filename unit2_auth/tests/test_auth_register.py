@@ -9,10 +9,11 @@ from datetime import timedelta
 
 import bcrypt
 import pytest
-from helpers import assert_problem
+from helpers import NOTHING_HELD, assert_problem, watch_calls
 from psycopg import sql
 
 from scheduler.services import auth as auth_service
+from scheduler_common.db import POOL_EXTENSION
 
 REGISTER = "/api/v1/auth/register"
 LOGIN = "/api/v1/auth/login"
@@ -163,6 +164,18 @@ def test_a_72_byte_password_is_not_truncated_its_71_byte_prefix_does_not_log_in(
     )
 
     assert response.status_code == 401
+
+
+def test_register_hashes_the_password_with_no_transaction_lock_or_connection_held(
+    anonymous_client, app, db, monkeypatch
+):
+    pool = app.extensions[POOL_EXTENSION]
+    held_while_hashing = watch_calls(monkeypatch, auth_service, "hash_password", db, pool)
+
+    response = anonymous_client.post(REGISTER, json=register_body())
+
+    assert response.status_code == 201
+    assert held_while_hashing == [NOTHING_HELD]
 
 
 # --- refused: nothing is written -----------------------------------------------------------

@@ -126,3 +126,43 @@ def db_snapshot(db) -> dict[str, list[dict]]:
         ).fetchall()
         for table in TABLES
     }
+
+
+# --8<-- [start:held]
+NOTHING_HELD = {"idle_in_transaction": 0, "advisory_locks": 0, "connections_lent": 0}
+
+
+def held(db, pool) -> dict[str, int]:
+    """What the app holds of the test's database right now: sessions idle in a transaction,
+    advisory locks, and pooled connections lent out. Read through `db`, the test's own
+    autocommit connection, which is never in a transaction itself."""
+    row = db.execute(
+        """
+        SELECT (SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database()
+                   AND state IN ('idle in transaction', 'idle in transaction (aborted)')
+               ) AS idle_in_transaction,
+               (SELECT count(*) FROM pg_locks JOIN pg_database ON pg_database.oid = database
+                 WHERE locktype = 'advisory' AND datname = current_database()
+               ) AS advisory_locks
+        """
+    ).fetchone()
+    stats = pool.get_stats()
+    return {**row, "connections_lent": stats["pool_size"] - stats["pool_available"]}
+
+
+def watch_calls(monkeypatch, module, name: str, db, pool) -> list[dict[str, int]]:
+    """Make every call of `module.name` first record what is `held` (then run as before);
+    return the records, one per call. The pool is filled first, so that a connection it is
+    still opening is not taken for one lent out."""
+    pool.wait()
+    seen: list[dict[str, int]] = []
+    real = getattr(module, name)
+
+    def watched(*args, **kwargs):
+        seen.append(held(db, pool))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, watched)
+    return seen
+    # --8<-- [end:held]

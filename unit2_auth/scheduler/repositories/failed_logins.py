@@ -6,14 +6,21 @@ from psycopg import Connection
 
 
 def lock_account(conn: Connection, email: str) -> None:
-    """Serialize logins for one email until the transaction ends, so that concurrent
-    attempts cannot all slip under the limit."""
+    """Serialize the throttle checks for one email until the transaction ends, so that
+    concurrent attempts are counted one after another and cannot all slip under the limit."""
     conn.execute("SELECT pg_advisory_xact_lock(hashtext(lower(%s)))", (email,))
 
 
-def record(conn: Connection, email: str, client: str) -> None:
-    """Remember one failed login for this email from this client."""
-    conn.execute("INSERT INTO failed_logins (email, client) VALUES (%s, %s)", (email, client))
+def record(conn: Connection, email: str, client: str) -> int:
+    """Remember one failed login for this email from this client; return its id."""
+    return conn.execute(
+        "INSERT INTO failed_logins (email, client) VALUES (%s, %s) RETURNING id", (email, client)
+    ).fetchone()["id"]
+
+
+def forget(conn: Connection, failure_id: int) -> None:
+    """Take back a recorded failure: the attempt it stood for turned out to succeed."""
+    conn.execute("DELETE FROM failed_logins WHERE id = %s", (failure_id,))
 
 
 def recent(conn: Connection, email: str, client: str, window: timedelta) -> dict:

@@ -6,17 +6,22 @@ from psycopg import Connection
 
 
 def lock_account(conn: Connection, email: str) -> None:
-    """Serialize logins for one email until the transaction ends, so that concurrent
-    attempts cannot all slip under the limit."""
+    """Serialize the throttle checks for one email until the transaction ends, so that
+    concurrent attempts are counted one after another and cannot all slip under the limit."""
     conn.execute("SELECT pg_advisory_xact_lock(hashtext(lower(%s)))", (email,))
 
 
-def record(conn: Connection, email: str, client: str, now: datetime) -> None:
-    """Remember one failed login for this email from this client, made `now`."""
-    conn.execute(
-        "INSERT INTO failed_logins (email, client, attempted_at) VALUES (%s, %s, %s)",
+def record(conn: Connection, email: str, client: str, now: datetime) -> int:
+    """Remember one failed login for this email from this client, made `now`; return its id."""
+    return conn.execute(
+        "INSERT INTO failed_logins (email, client, attempted_at) VALUES (%s, %s, %s) RETURNING id",
         (email, client, now),
-    )
+    ).fetchone()["id"]
+
+
+def forget(conn: Connection, failure_id: int) -> None:
+    """Take back a recorded failure: the attempt it stood for turned out to succeed."""
+    conn.execute("DELETE FROM failed_logins WHERE id = %s", (failure_id,))
 
 
 def since(conn: Connection, email: str, client: str, start: datetime) -> dict:

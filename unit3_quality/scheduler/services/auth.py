@@ -107,20 +107,40 @@ def check_throttle(conn: Connection, email: str, client: str, settings: AuthSett
             )
 
 
-def login(
-    database: Database, email: str, password: str, client: str, settings: AuthSettings
-) -> dict:
-    """Return tokens for the right password; anything else is recorded, then refused."""
+def start_attempt(
+    database: Database, email: str, client: str, settings: AuthSettings
+) -> tuple[int, dict | None]:
+    """Refuse (429) a throttled login, or record it as a failure until its password proves
+    right; return that failure's id and the email's credentials (None if unknown).
+
+    Counting the attempt before its password is checked, under the account's lock, makes
+    concurrent attempts count one after another: no more than the limit get past the throttle,
+    and the lock is let go before bcrypt runs.
+    """
     with database.transaction() as conn:
         failed_logins.lock_account(conn, email)
         check_throttle(conn, email, client, settings)
-        found = users.credentials(conn, email)
-        # Check a password even for an unknown email: both answers take the same time.
-        password_hash = found["password_hash"] if found else settings.dummy_password_hash
-        if password_matches(password, password_hash) and found is not None:
-            return issue_tokens(conn, users.get(conn, found["id"]), settings)
-        failed_logins.record(conn, email, client, settings.clock())
-    # Raised once the transaction has committed, so the failure counts towards the throttle.
+        failure_id = failed_logins.record(conn, email, client, settings.clock())
+        return failure_id, users.credentials(conn, email)
+
+
+def login(
+    database: Database, email: str, password: str, client: str, settings: AuthSettings
+) -> dict:
+    """Return tokens for the right password; anything else stays recorded, and is refused."""
+    failure_id, found = start_attempt(database, email, client, settings)
+    # bcrypt is slow on purpose (a quarter to half a second of CPU), so it runs with no
+    # transaction, lock or pooled connection held: a connection held across it would serve
+    # no one else meanwhile. An unknown email is checked too, against the dummy hash, so
+    # both answers take the same time.
+    password_hash = found["password_hash"] if found else settings.dummy_password_hash
+    if password_matches(password, password_hash) and found is not None:
+        with database.transaction() as conn:
+            user = users.get(conn, found["id"])
+            if user is not None:  # None: the account was deleted while bcrypt ran
+                failed_logins.forget(conn, failure_id)
+                return issue_tokens(conn, user, settings)
+    # Raised outside every transaction: nothing can roll back the failure recorded above.
     raise InvalidCredentials("The email or password is wrong.")
     # --8<-- [end:login]
 

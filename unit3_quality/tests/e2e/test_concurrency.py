@@ -1,7 +1,7 @@
 """Races against a real threaded HTTP server: many clients racing for the last seats, one
 student racing into clashing sections or past the credit limit, a room shrinking while a section
 is scheduled into it, concurrent failed logins, verification resends and refreshes of one token
-never get more than the rules allow.
+never get more than the rules allow; concurrent logins hold no connection while bcrypt runs.
 
 Where a plain race would rarely go wrong even without the lock that prevents it, the test holds
 a lock of its own in the test database while the requests queue behind it, and lets go only once
@@ -20,7 +20,9 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 from helpers import (
+    NOTHING_HELD,
     SECTION_DEFAULTS,
+    held,
     make_course,
     make_instructor,
     make_room,
@@ -30,7 +32,8 @@ from helpers import (
 from settings import TEST_PASSWORD, token_for
 from werkzeug.serving import make_server
 
-from scheduler_common.db import close_pool
+from scheduler.services import auth as auth_service
+from scheduler_common.db import POOL_EXTENSION, close_pool
 
 TIMEOUT = 30  # seconds, for every socket operation and every wait: the test always finishes
 
@@ -309,6 +312,36 @@ def test_concurrent_failed_logins_cannot_slip_under_the_limit(
 
     assert statuses == Counter({401: 1, 429: 7})
     assert db.execute("SELECT count(*) AS n FROM failed_logins").fetchone()["n"] == 10
+
+
+def test_concurrent_logins_hold_no_session_or_lock_while_bcrypt_runs(
+    live_server, db, make_user, monkeypatch
+):
+    app, port = live_server
+    pool = app.extensions[POOL_EXTENSION]
+    logins = 16  # fewer than the pool's 20, so that even holding one each they all get here
+    users = [make_user("student") for _ in range(logins)]
+    all_checking = threading.Barrier(logins, timeout=TIMEOUT)
+    seen = []
+    real = auth_service.password_matches
+
+    def check_all_at_once(password: str, password_hash: str) -> bool:
+        # The moment that used to exhaust the pool: every login is inside bcrypt at once.
+        if all_checking.wait() == 0:
+            seen.append(held(db, pool))
+        all_checking.wait()  # nobody moves on before the look
+        return real(password, password_hash)
+
+    monkeypatch.setattr(auth_service, "password_matches", check_all_at_once)
+    requests = [
+        ("/api/v1/auth/login", {"email": user["email"], "password": TEST_PASSWORD})
+        for user in users
+    ]
+
+    statuses = race(port, None, requests)
+
+    assert statuses == Counter({200: logins})
+    assert seen == [NOTHING_HELD]
 
 
 def test_concurrent_resends_mail_at_most_five_tokens(live_server, db, database_url, make_user):

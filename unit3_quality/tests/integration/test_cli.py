@@ -7,9 +7,12 @@ from types import SimpleNamespace
 
 import bcrypt
 import pytest
+from helpers import NOTHING_HELD, watch_calls
 from psycopg import sql
 
 from scheduler import cli as cli_module
+from scheduler.services import accounts
+from scheduler_common.db import POOL_EXTENSION
 
 PASSWORD = "a long admin password"
 
@@ -307,6 +310,21 @@ def test_create_instructor_account_gives_the_instructor_a_verified_login(app, db
         "/api/v1/auth/login", json={"email": "ada@example.edu", "password": PASSWORD}
     )
     assert login.status_code == 200
+
+
+def test_both_commands_hash_the_password_with_no_transaction_lock_or_connection_held(
+    app, db, monkeypatch
+):
+    pool = app.extensions[POOL_EXTENSION]
+    held_while_hashing = watch_calls(monkeypatch, accounts, "hash_password", db, pool)
+    instructor = db.execute(
+        "INSERT INTO instructors (full_name, email) VALUES ('Ada', 'ada@example.edu') RETURNING id"
+    ).fetchone()
+
+    results = [create_admin(app), create_instructor_account(app, str(instructor["id"]))]
+
+    assert [result.exit_code for result in results] == [0, 0]
+    assert held_while_hashing == [NOTHING_HELD, NOTHING_HELD]
 
 
 def test_create_instructor_account_for_a_missing_instructor_is_an_error(app, db):
