@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import threading
 from datetime import UTC, datetime, timedelta
 
 import bcrypt
@@ -13,6 +14,15 @@ MIN_PASSWORD_BYTES = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores everything past 72 bytes, so longer is refused
 # --8<-- [end:constants]
 
+# --8<-- [start:hashing-slot]
+# bcrypt is CPU work that releases the GIL, so every thread of a process could hash at once and
+# take every core: a cheap request then waits for CPU behind them. gunicorn runs about one
+# process per core (WEB_CONCURRENCY), so one hash at a time per process keeps as many hashes in
+# flight as there are cores. A login waiting for its turn holds a thread, and nothing else: no
+# core, no lock, no database connection (lesson 2.1).
+HASHING_SLOT = threading.BoundedSemaphore(1)
+# --8<-- [end:hashing-slot]
+
 
 class InvalidToken(Exception):
     """An access token that is missing claims, expired, not yet valid or forged."""
@@ -21,7 +31,8 @@ class InvalidToken(Exception):
 # --8<-- [start:passwords]
 def hash_password(password: str, rounds: int) -> str:
     """Return a bcrypt hash of the password (which must be 8–72 bytes in UTF-8)."""
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
+    with HASHING_SLOT:
+        return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
 
 
 def password_matches(password: str, password_hash: str) -> bool:
@@ -29,7 +40,8 @@ def password_matches(password: str, password_hash: str) -> bool:
     (and bcrypt refuses to check one), so a longer one is wrong: its first 72 bytes are still
     checked, so that the answer takes as long as any other."""
     candidate = password.encode()
-    matches = bcrypt.checkpw(candidate[:MAX_PASSWORD_BYTES], password_hash.encode())
+    with HASHING_SLOT:
+        matches = bcrypt.checkpw(candidate[:MAX_PASSWORD_BYTES], password_hash.encode())
     return matches and len(candidate) <= MAX_PASSWORD_BYTES
     # --8<-- [end:passwords]
 

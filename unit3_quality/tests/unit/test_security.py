@@ -5,6 +5,8 @@ required, and the opaque one-time tokens that are stored only as SHA-256 hashes.
 import hashlib
 import json
 import re
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import bcrypt
@@ -94,6 +96,41 @@ def test_a_72_byte_password_is_hashed_in_full():
 
     assert password_matches(password, hashed) is True
     assert password_matches("x" * 72, hashed) is False
+
+
+def test_a_process_runs_one_bcrypt_at_a_time(monkeypatch):
+    """Hashing and checking share one slot per process: eight threads that all want bcrypt at
+    once go through it one by one, so a burst of logins cannot take every core."""
+    inside, most = 0, 0
+    counting = threading.Lock()
+
+    def one_at_a_time(real):
+        def counted(*args):
+            nonlocal inside, most
+            with counting:
+                inside += 1
+                most = max(most, inside)
+            try:
+                # Give the other threads time to arrive: without the slot they would be inside.
+                time.sleep(0.02)
+                return real(*args)
+            finally:
+                with counting:
+                    inside -= 1
+
+        return counted
+
+    stored = hash_password("correct horse", ROUNDS)
+    monkeypatch.setattr(bcrypt, "checkpw", one_at_a_time(bcrypt.checkpw))
+    monkeypatch.setattr(bcrypt, "hashpw", one_at_a_time(bcrypt.hashpw))
+    work = [lambda: password_matches("correct horse", stored)] * 4
+    work += [lambda: hash_password("battery staple", ROUNDS)] * 4
+    threads = [threading.Thread(target=job) for job in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 1
 
 
 def test_hash_password_itself_refuses_more_than_72_bytes():
