@@ -24,6 +24,7 @@ from scheduler.config import load_config
 from scheduler.repositories import enrollments, failed_logins, refresh_tokens, sections, users
 from scheduler.repositories.courses import courses
 from scheduler.repositories.students import students
+from scheduler_common.db import WITHOUT_JIT
 
 API = "/api/v1"
 ALGORITHM = "HS256"
@@ -62,7 +63,9 @@ def create_app() -> Flask:
         min_size=config["DB_POOL_MIN_SIZE"],
         max_size=config["DB_POOL_MAX_SIZE"],
         timeout=config["DB_POOL_TIMEOUT"],
-        kwargs={"row_factory": dict_row},
+        # The unit's connection settings: autocommit (reads send no BEGIN/COMMIT; writes open
+        # a transaction) and no JIT.
+        kwargs={"row_factory": dict_row, "autocommit": True, "options": WITHOUT_JIT},
         open=True,
     )
     secret = config["SECRET_KEY"]
@@ -120,7 +123,7 @@ def create_app() -> Flask:
         if (claims() or {}).get("role") != "admin":
             return problem(401, "Admins only.")
         student_id = request.get_json()["student_id"]
-        with pool.connection() as conn:
+        with pool.connection() as conn, conn.transaction():
             section = sections.lock(conn, section_id)
             if section is None or students.get(conn, student_id, lock=True) is None:
                 return problem(404, "No such section or student.")
@@ -139,7 +142,7 @@ def create_app() -> Flask:
         """Drop a student from a section (admins)."""
         if (claims() or {}).get("role") != "admin":
             return problem(401, "Admins only.")
-        with pool.connection() as conn:
+        with pool.connection() as conn, conn.transaction():
             dropped = enrollments.delete(conn, section_id, student_id)
         return ("", 204) if dropped else problem(404, "Not enrolled.")
 
@@ -150,7 +153,7 @@ def create_app() -> Flask:
         body = request.get_json()
         email, client = body["email"], request.remote_addr
         now = datetime.now(UTC)
-        with pool.connection() as conn:
+        with pool.connection() as conn, conn.transaction():
             failed_logins.lock_account(conn, email)
             recent = failed_logins.since(
                 conn, email, client, now - timedelta(seconds=config["LOGIN_WINDOW"])
@@ -164,7 +167,7 @@ def create_app() -> Flask:
         ):
             return problem(401, "The email or password is wrong.")
         refresh_token = secrets.token_urlsafe(32)
-        with pool.connection() as conn:
+        with pool.connection() as conn, conn.transaction():
             failed_logins.forget(conn, failure_id)
             user = users.get(conn, found["id"])
             refresh_tokens.create(
