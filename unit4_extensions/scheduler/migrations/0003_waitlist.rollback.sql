@@ -10,7 +10,10 @@ BEGIN
     END IF;
 END
 $$;
--- Dropping the columns is what a rollback is for; the Unit 3 code it goes with never reads them.
+-- Dropping what 0003 added is what a rollback is for: the Unit 3 code it goes back to never
+-- uses any of it.
+-- squawk-ignore ban-drop-function
+DROP FUNCTION waitlist_position(bigint, bigint);
 -- squawk-ignore require-concurrent-index-deletion
 DROP INDEX enrollments_waitlist_idx;
 -- squawk-ignore ban-drop-column

@@ -35,3 +35,16 @@ CREATE SEQUENCE enrollments_waitlist_ticket_seq AS bigint OWNED BY enrollments.w
 CREATE INDEX enrollments_waitlist_idx ON enrollments (section_id, waitlist_ticket)
     WHERE status = 'waitlisted';
 -- --8<-- [end:queue-index]
+
+-- --8<-- [start:position]
+-- A waiting student's place in their section's line (1 is next), counted from the tickets
+-- drawn before theirs that still wait; NULL for a seated student (who has no ticket).
+CREATE FUNCTION waitlist_position(section bigint, ticket bigint)
+RETURNS integer
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+RETURN (
+    SELECT count(*)::int
+      FROM enrollments
+     WHERE section_id = section AND status = 'waitlisted' AND waitlist_ticket <= ticket
+);
+-- --8<-- [end:position]

@@ -1,11 +1,19 @@
-"""SQL for enrollments: rosters, seats and timetable clashes."""
+"""SQL for enrollments: rosters, seats, the waitlist and timetable clashes."""
 
 from psycopg import Connection
+
+# An enrollment as the API shows it: a waiting student's position is computed, never stored.
+ENROLLMENT = """
+    SELECT section_id, student_id, enrolled_at, status,
+           waitlist_position(section_id, waitlist_ticket) AS position
+      FROM enrollments
+"""
 
 
 # --8<-- [start:roster]
 def roster(conn: Connection, section_id: int, limit: int, offset: int) -> tuple[list[dict], int]:
-    """Return one page of a section's students (joined, in enrollment order) and the count."""
+    """Return one page of a section's students (joined; the seated in enrollment order, then
+    the waiting in line order) and the count of both."""
     total = conn.execute(
         "SELECT count(*) AS total FROM enrollments WHERE section_id = %s", (section_id,)
     ).fetchone()["total"]
@@ -13,11 +21,12 @@ def roster(conn: Connection, section_id: int, limit: int, offset: int) -> tuple[
         """
         SELECT json_build_object('id', st.id, 'full_name', st.full_name, 'email', st.email)
                    AS student,
-               e.enrolled_at
+               e.enrolled_at, e.status,
+               waitlist_position(e.section_id, e.waitlist_ticket) AS position
           FROM enrollments AS e
           JOIN students AS st ON st.id = e.student_id
          WHERE e.section_id = %s
-         ORDER BY e.enrolled_at, st.id
+         ORDER BY e.status = 'waitlisted', e.waitlist_ticket, e.enrolled_at, st.id
          LIMIT %s OFFSET %s
         """,
         (section_id, limit, offset),
@@ -27,18 +36,27 @@ def roster(conn: Connection, section_id: int, limit: int, offset: int) -> tuple[
 
 
 def count(conn: Connection, section_id: int) -> int:
-    """Return how many students a section holds."""
+    """Return how many seats of a section are taken (waiting students hold none)."""
     return conn.execute(
-        "SELECT count(*) AS enrolled FROM enrollments WHERE section_id = %s", (section_id,)
+        "SELECT count(*) AS enrolled FROM enrollments"
+        " WHERE section_id = %s AND status = 'enrolled'",
+        (section_id,),
     ).fetchone()["enrolled"]
 
 
-def get(conn: Connection, section_id: int, student_id: int) -> dict | None:
-    """Return the student's enrollment in the section, or None."""
+def has_waitlist(conn: Connection, section_id: int) -> bool:
+    """Say whether anyone waits for a seat in the section."""
     return conn.execute(
-        "SELECT section_id, student_id, enrolled_at FROM enrollments"
-        " WHERE section_id = %s AND student_id = %s",
-        (section_id, student_id),
+        "SELECT EXISTS (SELECT FROM enrollments"
+        " WHERE section_id = %s AND status = 'waitlisted') AS waiting",
+        (section_id,),
+    ).fetchone()["waiting"]
+
+
+def get(conn: Connection, section_id: int, student_id: int) -> dict | None:
+    """Return the student's enrollment in the section (seated or waiting), or None."""
+    return conn.execute(
+        ENROLLMENT + " WHERE section_id = %s AND student_id = %s", (section_id, student_id)
     ).fetchone()
 
 
@@ -81,19 +99,49 @@ def credits_with(conn: Connection, section_id: int, student_id: int) -> int:
     # --8<-- [end:credits-with]
 
 
-def create(conn: Connection, section_id: int, student_id: int) -> dict:
-    """Enroll the student and return the enrollment."""
+# --8<-- [start:create]
+def create(conn: Connection, section_id: int, student_id: int, *, waitlisted: bool = False) -> dict:
+    """Seat the student, or put them at the end of the section's line with a new ticket (the
+    caller holds the section's lock, so tickets are drawn in the order students join)."""
+    conn.execute(
+        """
+        INSERT INTO enrollments (section_id, student_id, status, waitlist_ticket)
+        VALUES (%(section_id)s, %(student_id)s, %(status)s,
+                CASE WHEN %(status)s::text = 'waitlisted'
+                     THEN nextval('enrollments_waitlist_ticket_seq') END)
+        """,
+        {
+            "section_id": section_id,
+            "student_id": student_id,
+            "status": "waitlisted" if waitlisted else "enrolled",
+        },
+    )
+    return get(conn, section_id, student_id)
+    # --8<-- [end:create]
+
+
+# --8<-- [start:promote-next]
+def promote_next(conn: Connection, section_id: int) -> dict | None:
+    """Give the next in the section's line a seat and return their enrollment, or None if
+    nobody waits (the caller holds the section's lock and has checked that a seat is free)."""
     return conn.execute(
         """
-        INSERT INTO enrollments (section_id, student_id) VALUES (%s, %s)
-        RETURNING section_id, student_id, enrolled_at
+        UPDATE enrollments
+           SET status = 'enrolled', waitlist_ticket = NULL, enrolled_at = now()
+         WHERE (section_id, student_id) = (
+                   SELECT section_id, student_id FROM enrollments
+                    WHERE section_id = %(section_id)s AND status = 'waitlisted'
+                    ORDER BY waitlist_ticket
+                    LIMIT 1)
+        RETURNING section_id, student_id, enrolled_at, status, NULL::integer AS position
         """,
-        (section_id, student_id),
+        {"section_id": section_id},
     ).fetchone()
+    # --8<-- [end:promote-next]
 
 
 def delete(conn: Connection, section_id: int, student_id: int) -> bool:
-    """Drop the student from the section; say whether they were enrolled."""
+    """Drop the student from the section (seat or place in line); say whether they had one."""
     cursor = conn.execute(
         "DELETE FROM enrollments WHERE section_id = %s AND student_id = %s",
         (section_id, student_id),

@@ -32,13 +32,16 @@ SELECT_SECTIONS = sql.SQL("""
            json_build_object('id', i.id, 'full_name', i.full_name) AS instructor,
            json_build_object('id', r.id, 'name', r.name) AS room,
            seats.enrolled,
-           s.capacity - seats.enrolled AS seats_left
+           s.capacity - seats.enrolled AS seats_left,
+           seats.waitlisted
       FROM sections AS s
       JOIN courses AS c ON c.id = s.course_id
       JOIN instructors AS i ON i.id = s.instructor_id
       JOIN rooms AS r ON r.id = s.room_id
      CROSS JOIN LATERAL (
-           SELECT count(*)::int AS enrolled FROM enrollments AS e WHERE e.section_id = s.id
+           SELECT count(*) FILTER (WHERE e.status = 'enrolled')::int AS enrolled,
+                  count(*) FILTER (WHERE e.status = 'waitlisted')::int AS waitlisted
+             FROM enrollments AS e WHERE e.section_id = s.id
            ) AS seats
 """)
 
@@ -67,6 +70,35 @@ def page(conn: Connection, filters: dict, limit: int, offset: int) -> tuple[list
         {**params, "limit": limit, "offset": offset},
     ).fetchall()
     return rows, total
+
+
+# --8<-- [start:schedule]
+# A student's sections, each with the student's own enrollment in it (seated or waiting).
+SCHEDULE = sql.SQL("""
+    SELECT listed.*,
+           json_build_object(
+               'status', mine.status,
+               'position', waitlist_position(mine.section_id, mine.waitlist_ticket)
+           ) AS enrollment
+      FROM ({sections}) AS listed
+      JOIN enrollments AS mine ON mine.section_id = listed.id AND mine.student_id = %(student_id)s
+     ORDER BY listed.id
+     LIMIT %(limit)s OFFSET %(offset)s
+""")
+
+
+def schedule(conn: Connection, student_id: int, limit: int, offset: int) -> tuple[list[dict], int]:
+    """Return one page of a student's sections with their enrollment, and how many in all."""
+    params = {**dict.fromkeys(FILTER_NAMES), "student_id": student_id}
+    total = conn.execute(
+        sql.SQL("SELECT count(*) AS total FROM sections AS s") + FILTERS, params
+    ).fetchone()["total"]
+    rows = conn.execute(
+        SCHEDULE.format(sections=SELECT_SECTIONS + FILTERS),
+        {**params, "limit": limit, "offset": offset},
+    ).fetchall()
+    return rows, total
+    # --8<-- [end:schedule]
 
 
 def get(conn: Connection, section_id: int) -> dict | None:
