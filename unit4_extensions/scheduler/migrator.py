@@ -83,7 +83,7 @@ def adopt(backend: DatabaseBackend, migrations) -> list[str]:
     """Mark the baseline migrations whose tables a pre-Unit 4 database already has as applied;
     return their ids. A baseline only partly there is drift that no tool should guess about."""
     tables = set(backend.list_tables())
-    adopted = []
+    adopted = []  # marked all at once at the end, so a refusal marks none
     for migration in migrations:
         expected = BASELINE.get(migration.id)
         if expected is None or backend.is_applied(migration):
@@ -97,9 +97,9 @@ def adopt(backend: DatabaseBackend, migrations) -> list[str]:
                 f"The database has some of the tables of {migration.id} but not {missing}: "
                 "it was changed by hand. Repair it, or start from an empty database."
             )
-        backend.mark_migrations([migration])
-        adopted.append(migration.id)
-    return adopted
+        adopted.append(migration)
+    backend.mark_migrations(adopted)
+    return [migration.id for migration in adopted]
     # --8<-- [end:adopt]
 
 

@@ -1,14 +1,17 @@
 """The waitlist below HTTP: `promote_next`, the seam the next issue's background job will call
-(a freed seat goes to the next in line, and only a free seat), and the checks the migration
-puts on the table."""
+(a freed seat goes to the next in line, and only a free seat, even while that student drops
+out), and the checks the migration puts on the table."""
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from scheduler.identity import Identity
 from scheduler.services import enrollment
 from scheduler.services.errors import NotFound
 from scheduler.unit_of_work import Database
@@ -96,6 +99,52 @@ def test_promote_next_seats_the_first_in_line_and_moves_the_rest_up(database, db
         (students[1], "enrolled", None),
         (students[2], "waitlisted", 1),
         (students[3], "waitlisted", 2),
+    ]
+
+
+ADMIN = Identity(user_id=1, role="admin", is_verified=True, student_id=None, instructor_id=None)
+TIMEOUT = 30  # seconds: every wait is bounded, so the test always ends
+
+
+def wait_for_lock_waiters(db, count: int) -> None:
+    """Poll until `count` sessions of the test's database wait for a lock."""
+    deadline = time.monotonic() + TIMEOUT
+    query = (
+        "SELECT count(*) AS n FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    while db.execute(query).fetchone()["n"] < count:
+        assert time.monotonic() < deadline, "the calls never queued on the test's lock"
+        time.sleep(0.01)
+
+
+def test_a_promotion_never_picks_a_student_whose_drop_is_committing(
+    database, db, database_url, waiting_line
+):
+    section_id, students = waiting_line
+    first_in_line = students[1]
+
+    # The test holds the first in line's row, so their drop stops just before deleting it;
+    # the promotion starts meanwhile. Without the drop's lock on the section, the promotion
+    # would pick that student, wait for the row, find it gone and seat nobody.
+    with psycopg.connect(database_url) as blocker, ThreadPoolExecutor(max_workers=2) as pool:
+        blocker.execute(
+            "SELECT FROM enrollments WHERE section_id = %s AND student_id = %s FOR UPDATE",
+            (section_id, first_in_line),
+        )
+        dropping = pool.submit(enrollment.drop, database, ADMIN, section_id, first_in_line)
+        wait_for_lock_waiters(db, 1)
+        promoting = pool.submit(enrollment.promote_next, database, section_id)
+        wait_for_lock_waiters(db, 2)
+        blocker.rollback()
+        dropping.result(timeout=TIMEOUT)
+        promoted = promoting.result(timeout=TIMEOUT)
+
+    assert promoted["student_id"] == students[2]
+    assert line(db, section_id) == [
+        (students[0], "enrolled", None),
+        (students[2], "enrolled", None),
+        (students[3], "waitlisted", 1),
     ]
 
 
