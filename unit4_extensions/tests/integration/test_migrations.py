@@ -179,6 +179,7 @@ def test_upgrading_a_unit3_database_adopts_the_baseline_and_applies_the_rest(uni
     assert all(state.applied for state in migrator.status(unit3_database))
 
 
+# --8<-- [start:nothing-lost]
 def test_upgrading_a_unit3_database_loses_nothing_and_keeps_every_constraint(unit3_database):
     before_catalogue = catalogue(unit3_database)
     unit3_columns = tables(unit3_database)
@@ -202,6 +203,7 @@ def test_upgrading_a_unit3_database_loses_nothing_and_keeps_every_constraint(uni
     with psycopg.connect(unit3_database) as conn:
         statuses = conn.execute("SELECT DISTINCT status, waitlist_ticket FROM enrollments")
         assert statuses.fetchall() == [("enrolled", None)]  # everyone keeps their seat
+        # --8<-- [end:nothing-lost]
 
 
 def test_an_adopted_database_has_the_schema_of_one_migrated_from_empty(
