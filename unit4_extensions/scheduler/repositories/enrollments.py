@@ -2,13 +2,6 @@
 
 from psycopg import Connection
 
-# An enrollment as the API shows it: a waiting student's position is computed, never stored.
-ENROLLMENT = """
-    SELECT section_id, student_id, enrolled_at, status,
-           waitlist_position(section_id, waitlist_ticket) AS position
-      FROM enrollments
-"""
-
 
 # --8<-- [start:roster]
 def roster(conn: Connection, section_id: int, limit: int, offset: int) -> tuple[list[dict], int]:
@@ -54,9 +47,16 @@ def has_waitlist(conn: Connection, section_id: int) -> bool:
 
 
 def get(conn: Connection, section_id: int, student_id: int) -> dict | None:
-    """Return the student's enrollment in the section (seated or waiting), or None."""
+    """Return the student's enrollment in the section (seated or waiting), or None. A waiting
+    student's position is computed, never stored."""
     return conn.execute(
-        ENROLLMENT + " WHERE section_id = %s AND student_id = %s", (section_id, student_id)
+        """
+        SELECT section_id, student_id, enrolled_at, status,
+               waitlist_position(section_id, waitlist_ticket) AS position
+          FROM enrollments
+         WHERE section_id = %s AND student_id = %s
+        """,
+        (section_id, student_id),
     ).fetchone()
 
 
