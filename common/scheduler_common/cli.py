@@ -19,6 +19,7 @@ def is_local_host(host: str) -> bool:
 
 def register_commands(app: Flask, create_schema: Callable[[psycopg.Connection], None]) -> None:
     """Add `flask init-db` (which runs the unit's `create_schema`) and `flask seed`."""
+    register_seed_command(app)
 
     @app.cli.command("init-db")
     def init_db_command() -> None:
@@ -31,6 +32,10 @@ def register_commands(app: Flask, create_schema: Callable[[psycopg.Connection], 
                 "The schema already exists: point DATABASE_URL at an empty database."
             ) from None
         click.echo("Created the schema.")
+
+
+def register_seed_command(app: Flask) -> None:
+    """Add `flask seed` (a unit with migrations brings its own `init-db`)."""
 
     @app.cli.command("seed")
     @click.option(

@@ -22,15 +22,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--base-url",
         help="the server, e.g. http://127.0.0.1:5000 (a trailing /api/v1 is fine)",
     )
-    scope = parser.add_mutually_exclusive_group()
-    scope.add_argument(
+    parser.add_argument(
         "--unit",
         type=int,
         choices=UNITS,
         default=max(AVAILABLE_UNITS),
-        help="check this unit's lessons and every unit's before it",
+        help="the server's unit: check its lessons and every unit's before it, as that unit "
+        "has them (from Unit 4 on, a full section waitlists instead of answering 409)",
     )
-    scope.add_argument("--lesson", choices=list(LESSONS), help="check one lesson only, e.g. 1.6")
+    parser.add_argument(
+        "--lesson",
+        choices=list(LESSONS),
+        help="check one lesson only, e.g. 1.6 (as --unit has it)",
+    )
     parser.add_argument("--admin-email", help="an admin account's email (Unit 2 on)")
     parser.add_argument("--admin-password", help="that account's password")
     tokens = parser.add_mutually_exclusive_group()
@@ -73,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     base_url = args.base_url.rstrip("/").removesuffix(API_PREFIX)
     settings = Settings(
         base_url=base_url,
+        unit=args.unit,
         admin_email=args.admin_email,
         admin_password=args.admin_password,
         database_url=args.database_url,

@@ -23,6 +23,8 @@ class Settings:
     """The run's options, as the command line gave them."""
 
     base_url: str
+    # The unit whose contract the server keeps: from Unit 4 on, a full section waitlists.
+    unit: int = 2
     admin_email: str | None = None
     admin_password: str | None = None
     database_url: str | None = None

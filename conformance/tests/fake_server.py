@@ -1,6 +1,7 @@
 """A tiny in-memory scheduler for the suite's own tests: just enough of the contract to
-enroll students into sections and serve Unit 3's document and viewer, with switches that
-make it misbehave (no capacity check, a viewer from a CDN, an answer the document forbids)."""
+enroll students into sections (with Unit 4's waitlist switchable on) and serve Unit 3's document
+and viewer, with switches that make it misbehave (no capacity check, a viewer from a CDN, an
+answer the document forbids)."""
 
 import json
 import re
@@ -64,6 +65,7 @@ class FakeScheduler:
         self,
         *,
         enforce_capacity: bool = True,
+        waitlist: bool = False,
         delay: float = 0.0,
         openapi_version: str = "3.1.0",
         viewer_from_cdn: bool = False,
@@ -71,6 +73,7 @@ class FakeScheduler:
         request_ids: bool = False,
     ):
         self.enforce_capacity = enforce_capacity
+        self.waitlist = waitlist  # Unit 4: a full section waitlists (201) instead of a 409
         self.delay = delay  # seconds every answer waits (to test the suite's timeouts)
         self.openapi_version = openapi_version
         self.viewer_from_cdn = viewer_from_cdn
@@ -78,6 +81,7 @@ class FakeScheduler:
         self.request_ids = request_ids  # echo a sane X-Request-ID, else make one up
         self.records: dict[str, dict[int, dict]] = {name: {} for name in COLLECTIONS}
         self.enrolled: dict[int, list[int]] = {}
+        self.waiting: dict[int, list[int]] = {}
         self.ids = count(1)
         self.lock = threading.Lock()
 
@@ -145,21 +149,28 @@ class FakeScheduler:
         }
 
     def enroll(self, section_id: int, student_id: int) -> tuple[int, dict, dict]:
-        """Enroll once; refuse a full section only while the capacity check is on."""
+        """Enroll once; refuse a full section (or waitlist, as Unit 4 does) only while the
+        capacity check is on."""
         with self.lock:
             students = self.enrolled[section_id]
-            if student_id in students:
+            waiting = self.waiting.setdefault(section_id, [])
+            if student_id in students or student_id in waiting:
                 return problem(409, "Already enrolled.")
-            if (
-                self.enforce_capacity
-                and len(students) >= self.find("sections", section_id)["capacity"]
-            ):
+            full = len(students) >= self.find("sections", section_id)["capacity"]
+            if self.enforce_capacity and full and not self.waitlist:
                 return problem(409, "The section is full.")
-            students.append(student_id)
+            if self.enforce_capacity and full:
+                waiting.append(student_id)
+                status, position = "waitlisted", len(waiting)
+            else:
+                students.append(student_id)
+                status, position = "enrolled", None
         body = {
             "section_id": section_id,
             "student_id": student_id,
             "enrolled_at": "2030-01-01T00:00:00Z",
+            "status": status,
+            "position": position,
         }
         return 201, body, {}
 

@@ -30,6 +30,21 @@ def test_the_overfill_race_fails_only_without_a_capacity_check(
         assert outcome.exchange.status == 201  # the seat too many
 
 
+@pytest.mark.parametrize(
+    ("unit", "waitlist", "status"),
+    [(4, True, PASSED), (4, False, FAILED), (2, True, FAILED), (4, None, FAILED)],
+)
+def test_the_overfill_race_at_unit_4_wants_the_losers_waitlisted_in_order(
+    fake_url, world_for, unit, waitlist, status
+):
+    """From Unit 4 on the race's losers are waitlisted (201) at positions 1..n, and a 409 is
+    wrong; before it a waitlist is wrong; a server that over-fills (None) fails at any level."""
+    options = {"enforce_capacity": False} if waitlist is None else {"waitlist": waitlist}
+    world = world_for(fake_url(**options), unit=unit)
+    outcome = run_check(world, check_named(unit1.concurrent_overfill), time.monotonic)
+    assert outcome.status == status, outcome.message
+
+
 def test_card_names_the_failing_lesson_and_shows_the_request(fake_url, tmp_path, capsys):
     """The terminal card, the Markdown and the JUnit XML all point at the over-filling POST."""
     markdown, junit = tmp_path / "card.md", tmp_path / "card.xml"

@@ -1,8 +1,7 @@
-"""Course Scheduler, Unit 3: the catalog API with accounts, tokens, rules and roles, its
-OpenAPI contract and the viewer that serves it."""
+"""Course Scheduler, Unit 4: Unit 3's API (accounts, tokens, rules and roles, its OpenAPI
+contract and viewer), with its schema kept as migrations and a waitlist for full sections."""
 
 from datetime import date, datetime, time
-from importlib.resources import files
 
 import psycopg
 from flask import Flask
@@ -11,21 +10,23 @@ from flask.json.provider import DefaultJSONProvider
 from scheduler.auth import check_presented_token
 from scheduler.cli import register_auth_commands
 from scheduler.config import load_config
+from scheduler.db_commands import register_db_commands
 from scheduler.errors import register_error_handlers
 from scheduler.extensions import init_dummy_hash
 from scheduler.faults import register_fault_handlers
 from scheduler.http import IdConverter, without_content_type_on_no_content
+from scheduler.migrator import conninfo_of, upgrade
 from scheduler.request_id import init_request_ids
 from scheduler.routes import register_blueprints
-from scheduler_common.cli import register_commands
+from scheduler_common.cli import register_seed_command
 from scheduler_common.db import init_pool
-from scheduler_common.schema import run_sql_files
 
 
 # --8<-- [start:schema]
 def create_schema(conn: psycopg.Connection) -> None:
-    """Create this unit's schema in an empty database: its SQL files, in file-name order."""
-    run_sql_files(conn, files(__name__) / "schema")  # package data, however it is installed
+    """Bring the database `conn` is connected to up to this unit's newest schema, through its
+    migrations (on a connection of their own: yoyo commits each migration by itself)."""
+    upgrade(conninfo_of(conn))
     # --8<-- [end:schema]
 
 
@@ -56,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(without_content_type_on_no_content)
     app.before_request(check_presented_token)
     register_blueprints(app)
-    register_commands(app, create_schema)
+    register_db_commands(app)
+    register_seed_command(app)
     register_auth_commands(app)
     return app

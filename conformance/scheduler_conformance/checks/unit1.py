@@ -14,6 +14,8 @@ from scheduler_conformance.registry import (
 from scheduler_conformance.world import World
 
 COLLECTIONS = ("/courses", "/instructors", "/rooms", "/students", "/sections")
+# From this unit on, a full section puts the student on its waitlist (201) instead of a 409.
+WAITLIST_UNIT = 4
 SECTION_KEYS = {
     "id",
     "term",
@@ -423,14 +425,28 @@ def enrollment_flow(world: World) -> None:
 
 
 # --- 1.7 Data Access Boundaries ------------------------------------------------------------
+def expect_waitlisted(reply, position: int) -> None:
+    """Fail unless the reply is Unit 4's answer to a full section: 201, waitlisted, in line at
+    `position`."""
+    body = expect_json(reply, 201)
+    expect(
+        body.get("status") == "waitlisted" and body.get("position") == position,
+        f"expected status waitlisted at position {position}",
+        reply,
+    )
+
+
 @check("1.7", "no enrolling twice, into a full section or a missing one")
 def enrollment_rules(world: World) -> None:
-    """409 for a duplicate and a full section, 404 for no section, 422 for no student."""
+    """409 for a duplicate and a full section (from Unit 4 on: 201 waitlisted, and 409 for
+    waiting twice), 404 for no section, 422 for no student."""
     section = world.section(capacity=1)
     first, second = world.student(), world.student()
     path = f"/sections/{section['id']}/enrollments"
     expect_status(world.writer.post(path, {"student_id": first["id"]}), 201)
     expect_problem(world.writer.post(path, {"student_id": first["id"]}), 409)
+    if world.settings.unit >= WAITLIST_UNIT:
+        expect_waitlisted(world.writer.post(path, {"student_id": second["id"]}), 1)
     expect_problem(world.writer.post(path, {"student_id": second["id"]}), 409)
     missing_student = deleted_id(world, "/students")
     expect_problem(world.writer.post(path, {"student_id": missing_student}), 422, "student_id")
@@ -460,7 +476,8 @@ def timetable_clash(world: World) -> None:
 
 @check("1.7", "concurrent enrollments never over-fill a section")
 def concurrent_overfill(world: World) -> None:
-    """Many students racing for the last seats: exactly `capacity` get in."""
+    """Many students racing for the last seats: exactly `capacity` get in (from Unit 4 on,
+    the others are waitlisted at positions 1, 2, … with no gaps or repeats)."""
     capacity, racers = 2, world.settings.concurrency
     section = world.section(capacity=capacity)
     students = [world.student() for _ in range(racers)]
@@ -469,17 +486,42 @@ def concurrent_overfill(world: World) -> None:
     replies = all_at_once(
         [(lambda s=s: writer.post(path, {"student_id": s["id"]})) for s in students]
     )
-    got = statuses(replies)
-    wanted = [201] * capacity + [409] * (racers - capacity)
-    expect(
-        got == wanted,
-        f"{racers} racing for {capacity} seats: expected {wanted}, got {got}",
-        odd_one_out(replies, capacity),
-    )
+    if world.settings.unit >= WAITLIST_UNIT:
+        expect_lined_up(replies, capacity)
+    else:
+        got = statuses(replies)
+        wanted = [201] * capacity + [409] * (racers - capacity)
+        expect(
+            got == wanted,
+            f"{racers} racing for {capacity} seats: expected {wanted}, got {got}",
+            odd_one_out(replies, capacity),
+        )
     reply = world.anonymous.get(f"/sections/{section['id']}")
     body = expect_json(reply, 200)
     expect(
         body.get("enrolled") == capacity and body.get("seats_left") == 0, "seats miscounted", reply
+    )
+
+
+def expect_lined_up(replies: list, capacity: int) -> None:
+    """Fail unless every racer got a 201: `capacity` of them enrolled, the rest waitlisted at
+    positions 1 to the number waiting, each once."""
+    for reply in replies:
+        expect_json(reply, 201)
+    enrolled = [reply for reply in replies if reply.json.get("status") == "enrolled"]
+    waiting = [reply for reply in replies if reply.json.get("status") == "waitlisted"]
+    expect(
+        len(enrolled) == capacity and len(enrolled) + len(waiting) == len(replies),
+        f"{len(replies)} racing for {capacity} seats: expected {capacity} enrolled and the "
+        f"rest waitlisted, got {len(enrolled)} enrolled and {len(waiting)} waitlisted",
+        enrolled[capacity] if len(enrolled) > capacity else replies[0],
+    )
+    positions = [reply.json.get("position") for reply in waiting]
+    expect(
+        all(is_integer(position) for position in positions)
+        and sorted(positions) == list(range(1, len(waiting) + 1)),
+        f"the waiting students were told positions {positions}",
+        waiting[0],
     )
 
 

@@ -1,4 +1,4 @@
-"""SQL for enrollments: rosters, seats and timetable clashes."""
+"""SQL for enrollments: rosters, seats, the waitlist and timetable clashes."""
 
 from psycopg import Connection
 
@@ -7,18 +7,20 @@ from scheduler.repositories.rows import nest
 
 # --8<-- [start:roster]
 def roster(conn: Connection, section_id: int, limit: int, offset: int) -> tuple[list[dict], int]:
-    """Return one page of a section's students (joined, in enrollment order) and the count."""
+    """Return one page of a section's students (joined; the seated in enrollment order, then
+    the waiting in line order) and the count of both."""
     total = conn.execute(
         "SELECT count(*) AS total FROM enrollments WHERE section_id = %s", (section_id,)
     ).fetchone()["total"]
     rows = conn.execute(
         """
         SELECT st.id AS student__id, st.full_name AS student__full_name,
-               st.email AS student__email, e.enrolled_at
+               st.email AS student__email, e.enrolled_at, e.status,
+               waitlist_position(e.section_id, e.waitlist_ticket) AS position
           FROM enrollments AS e
           JOIN students AS st ON st.id = e.student_id
          WHERE e.section_id = %s
-         ORDER BY e.enrolled_at, st.id
+         ORDER BY e.status = 'waitlisted', e.waitlist_ticket, e.enrolled_at, st.id
          LIMIT %s OFFSET %s
         """,
         (section_id, limit, offset),
@@ -28,17 +30,33 @@ def roster(conn: Connection, section_id: int, limit: int, offset: int) -> tuple[
 
 
 def count(conn: Connection, section_id: int) -> int:
-    """Return how many students a section holds."""
+    """Return how many seats of a section are taken (waiting students hold none)."""
     return conn.execute(
-        "SELECT count(*) AS enrolled FROM enrollments WHERE section_id = %s", (section_id,)
+        "SELECT count(*) AS enrolled FROM enrollments"
+        " WHERE section_id = %s AND status = 'enrolled'",
+        (section_id,),
     ).fetchone()["enrolled"]
 
 
-def get(conn: Connection, section_id: int, student_id: int) -> dict | None:
-    """Return the student's enrollment in the section, or None."""
+def has_waitlist(conn: Connection, section_id: int) -> bool:
+    """Say whether anyone waits for a seat in the section."""
     return conn.execute(
-        "SELECT section_id, student_id, enrolled_at FROM enrollments"
-        " WHERE section_id = %s AND student_id = %s",
+        "SELECT EXISTS (SELECT FROM enrollments"
+        " WHERE section_id = %s AND status = 'waitlisted') AS waiting",
+        (section_id,),
+    ).fetchone()["waiting"]
+
+
+def get(conn: Connection, section_id: int, student_id: int) -> dict | None:
+    """Return the student's enrollment in the section (seated or waiting), or None. A waiting
+    student's position is computed, never stored."""
+    return conn.execute(
+        """
+        SELECT section_id, student_id, enrolled_at, status,
+               waitlist_position(section_id, waitlist_ticket) AS position
+          FROM enrollments
+         WHERE section_id = %s AND student_id = %s
+        """,
         (section_id, student_id),
     ).fetchone()
 
@@ -60,7 +78,7 @@ SEAT_AND_TIMETABLE = """
           JOIN courses AS c ON c.id = s.course_id
          WHERE s.id = %(section_id)s
     ), timetable AS (
-        SELECT other.*
+        SELECT other.*, e.status
           FROM enrollments AS e
          CROSS JOIN LATERAL (
                SELECT s.id, s.term, s.meets, s.days::text[] AS days, s.starts_at, s.ends_at,
@@ -73,7 +91,14 @@ SEAT_AND_TIMETABLE = """
          WHERE e.student_id = %(student_id)s AND other.term = (SELECT term FROM target)
     )
     SELECT EXISTS (SELECT 1 FROM timetable WHERE timetable.id = target.id) AS already_enrolled,
-           (SELECT count(*) FROM enrollments AS e WHERE e.section_id = target.id) AS enrolled,
+           EXISTS (SELECT 1 FROM timetable
+                    WHERE timetable.id = target.id AND timetable.status = 'waitlisted'
+                  ) AS already_waiting,
+           (SELECT count(*) FROM enrollments AS e
+             WHERE e.section_id = target.id AND e.status = 'enrolled') AS enrolled,
+           EXISTS (SELECT 1 FROM enrollments AS e
+                    WHERE e.section_id = target.id AND e.status = 'waitlisted'
+                  ) AS anyone_waiting,
            clash.id AS clash_id, clash.code AS clash_code, clash.days AS clash_days,
            clash.starts_at AS clash_starts_at, clash.ends_at AS clash_ends_at,
            target.credits + (SELECT coalesce(sum(credits), 0) FROM timetable) AS credits
@@ -89,9 +114,10 @@ CLASH_COLUMNS = ("id", "code", "days", "starts_at", "ends_at")
 
 
 def seat_and_timetable(conn: Connection, section_id: int, student_id: int) -> dict:
-    """Return what enrolling the student in the section would meet: `already_enrolled`, the
-    seats taken (`enrolled`), the first of their sections in that term it `clash`es with
-    (id, code and meeting; None if none), and their `credits` that term with it."""
+    """Return what enrolling the student in the section would meet: `already_enrolled` (seated
+    or waiting) and `already_waiting`, the seats taken (`enrolled`), whether `anyone_waiting`,
+    the first of their sections in that term it `clash`es with (id, code and meeting; None if
+    none), and their `credits` that term with it. Sections they wait for count as theirs."""
     row = conn.execute(
         SEAT_AND_TIMETABLE, {"section_id": section_id, "student_id": student_id}
     ).fetchone()
@@ -100,15 +126,45 @@ def seat_and_timetable(conn: Connection, section_id: int, student_id: int) -> di
     # --8<-- [end:seat-and-timetable]
 
 
-def create(conn: Connection, section_id: int, student_id: int) -> dict:
-    """Enroll the student and return the enrollment."""
+# --8<-- [start:create]
+def create(conn: Connection, section_id: int, student_id: int, *, waitlisted: bool = False) -> dict:
+    """Seat the student, or put them at the end of the section's line with a new ticket (the
+    caller holds the section's lock, so tickets are drawn in the order students join)."""
+    conn.execute(
+        """
+        INSERT INTO enrollments (section_id, student_id, status, waitlist_ticket)
+        VALUES (%(section_id)s, %(student_id)s, %(status)s,
+                CASE WHEN %(status)s::text = 'waitlisted'
+                     THEN nextval('enrollments_waitlist_ticket_seq') END)
+        """,
+        {
+            "section_id": section_id,
+            "student_id": student_id,
+            "status": "waitlisted" if waitlisted else "enrolled",
+        },
+    )
+    return get(conn, section_id, student_id)
+    # --8<-- [end:create]
+
+
+# --8<-- [start:promote-next]
+def promote_next(conn: Connection, section_id: int) -> dict | None:
+    """Give the next in the section's line a seat and return their enrollment, or None if
+    nobody waits (the caller holds the section's lock and has checked that a seat is free)."""
     return conn.execute(
         """
-        INSERT INTO enrollments (section_id, student_id) VALUES (%s, %s)
-        RETURNING section_id, student_id, enrolled_at
+        UPDATE enrollments
+           SET status = 'enrolled', waitlist_ticket = NULL, enrolled_at = now()
+         WHERE (section_id, student_id) = (
+                   SELECT section_id, student_id FROM enrollments
+                    WHERE section_id = %(section_id)s AND status = 'waitlisted'
+                    ORDER BY waitlist_ticket
+                    LIMIT 1)
+        RETURNING section_id, student_id, enrolled_at, status, NULL::integer AS position
         """,
-        (section_id, student_id),
+        {"section_id": section_id},
     ).fetchone()
+    # --8<-- [end:promote-next]
 
 
 def delete(conn: Connection, section_id: int, student_id: int) -> bool:

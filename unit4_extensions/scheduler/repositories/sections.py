@@ -35,13 +35,16 @@ SELECT_SECTIONS = sql.SQL("""
            i.id AS instructor__id, i.full_name AS instructor__full_name,
            r.id AS room__id, r.name AS room__name,
            seats.enrolled,
-           s.capacity - seats.enrolled AS seats_left
+           s.capacity - seats.enrolled AS seats_left,
+           seats.waitlisted
       FROM ({sections}) AS s
       JOIN courses AS c ON c.id = s.course_id
       JOIN instructors AS i ON i.id = s.instructor_id
       JOIN rooms AS r ON r.id = s.room_id
      CROSS JOIN LATERAL (
-           SELECT count(*)::int AS enrolled FROM enrollments AS e WHERE e.section_id = s.id
+           SELECT count(*) FILTER (WHERE e.status = 'enrolled')::int AS enrolled,
+                  count(*) FILTER (WHERE e.status = 'waitlisted')::int AS waitlisted
+             FROM enrollments AS e WHERE e.section_id = s.id
            ) AS seats
      ORDER BY s.id
 """)
@@ -78,6 +81,35 @@ def page(conn: Connection, filters: dict, limit: int, offset: int) -> tuple[list
         SELECT_SECTIONS.format(sections=chosen), {**given, "limit": limit, "offset": offset}
     ).fetchall()
     return [nest(row) for row in rows], total
+
+
+# --8<-- [start:schedule]
+# A student's sections, each with the student's own enrollment in it (seated or waiting).
+SCHEDULE = sql.SQL("""
+    SELECT listed.*,
+           mine.status AS enrollment__status,
+           waitlist_position(mine.section_id, mine.waitlist_ticket) AS enrollment__position
+      FROM ({sections}) AS listed
+      JOIN enrollments AS mine ON mine.section_id = listed.id AND mine.student_id = %(student_id)s
+     ORDER BY listed.id
+""")
+
+
+def schedule(conn: Connection, student_id: int, limit: int, offset: int) -> tuple[list[dict], int]:
+    """Return one page of a student's sections with their enrollment, and how many in all."""
+    where = CONDITIONS["student_id"]
+    params = {"student_id": student_id, "limit": limit, "offset": offset}
+    total = conn.execute(
+        sql.SQL("SELECT count(*) AS total FROM sections AS s WHERE {}").format(where), params
+    ).fetchone()["total"]
+    chosen = sql.SQL(
+        "SELECT * FROM sections AS s WHERE {} ORDER BY s.id LIMIT %(limit)s OFFSET %(offset)s"
+    ).format(where)
+    rows = conn.execute(
+        SCHEDULE.format(sections=SELECT_SECTIONS.format(sections=chosen)), params
+    ).fetchall()
+    return [nest(row) for row in rows], total
+    # --8<-- [end:schedule]
 
 
 def get(conn: Connection, section_id: int) -> dict | None:

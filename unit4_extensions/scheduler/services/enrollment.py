@@ -1,5 +1,10 @@
-"""The enrollment rules: who may enroll whom, seats, duplicates, clashes and credit load, and
-who may see an enrollment or a roster."""
+"""The enrollment rules: who may enroll whom, seats and the waitlist, duplicates, clashes and
+credit load, and who may see an enrollment or a roster.
+
+A waiting student is held to the same rules as a seated one: their clashes and credits count
+as if they had the seat. The promotion (`promote_next`, the next issue's background job) can
+then seat the next in line without checking anything but the free seat.
+"""
 
 from psycopg import Connection
 
@@ -16,7 +21,8 @@ MAX_CREDITS_PER_TERM = 18
 
 # --8<-- [start:enroll]
 def enroll(database: Database, actor: Identity, section_id: int, student_id: int) -> dict:
-    """Enroll a student: never past capacity, never twice, never into a clash or overload."""
+    """Enroll a student, or put them on the waitlist of a full section: never twice, never
+    into a clash or overload."""
     # --8<-- [start:who-may-enroll]
     ensure_student_or_admin(actor, student_id)
     if not actor.is_admin and not actor.is_verified:
@@ -33,19 +39,23 @@ def enroll(database: Database, actor: Identity, section_id: int, student_id: int
                 "The student does not exist.",
                 {"student_id": [f"No student with id {student_id}."]},
             )
-        check_seat_and_timetable(conn, section, student_id)
-        return enrollments.create(conn, section_id, student_id)
+        found = check_duplicate_and_timetable(conn, section, student_id)
+        # --8<-- [start:waitlisted]
+        # While anyone waits, a freed seat is theirs: a newcomer joins the end of the line.
+        waitlisted = found["enrolled"] >= section["capacity"] or found["anyone_waiting"]
+        return enrollments.create(conn, section_id, student_id, waitlisted=waitlisted)
+        # --8<-- [end:waitlisted]
         # --8<-- [end:enroll]
 
 
-def check_seat_and_timetable(conn: Connection, section: dict, student_id: int) -> None:
-    """Refuse (409) a duplicate, a full section, a timetable clash or a credit overload, in
-    that order."""
+def check_duplicate_and_timetable(conn: Connection, section: dict, student_id: int) -> dict:
+    """Refuse (409) a duplicate (seated or waiting), a timetable clash or a credit overload, in
+    that order; return what was found (the seats taken, whether anyone waits)."""
     found = enrollments.seat_and_timetable(conn, section["id"], student_id)
+    if found["already_waiting"]:
+        raise Conflict("The student is already on this section's waitlist.")
     if found["already_enrolled"]:
         raise Conflict("The student is already enrolled in this section.")
-    if found["enrolled"] >= section["capacity"]:
-        raise Conflict("The section is full.")
     clash = found["clash"]
     if clash:
         raise Conflict(
@@ -60,14 +70,33 @@ def check_seat_and_timetable(conn: Connection, section: dict, student_id: int) -
             f"the most is {MAX_CREDITS_PER_TERM}."
         )
     # --8<-- [end:credit-limit]
+    return found
 
 
 def drop(database: Database, actor: Identity, section_id: int, student_id: int) -> None:
-    """Drop a student from a section (themselves, or anyone for an admin)."""
+    """Drop a student from a section, seat or place in line (themselves, or anyone for an
+    admin). Nobody is renumbered: positions are counted from the tickets that still wait."""
     ensure_student_or_admin(actor, student_id)
     with database.transaction() as conn:
+        # The section's lock, as enrolling and promoting take it: a promotion never picks
+        # a student whose drop is committing at that moment.
+        sections.lock(conn, section_id)
         if not enrollments.delete(conn, section_id, student_id):
             raise NotFound(f"Student {student_id} is not enrolled in section {section_id}.")
+
+
+# --8<-- [start:promote-next]
+def promote_next(database: Database, section_id: int) -> dict | None:
+    """Seat the next in the section's line if a seat is free; return that enrollment, or
+    None. The seam for the next issue's background job: nothing calls it on a request."""
+    with database.transaction() as conn:
+        section = sections.lock(conn, section_id)
+        if section is None:
+            raise NotFound(f"No section with id {section_id}.")
+        if enrollments.count(conn, section_id) >= section["capacity"]:
+            return None
+        return enrollments.promote_next(conn, section_id)
+        # --8<-- [end:promote-next]
 
 
 # --8<-- [start:roster]

@@ -44,12 +44,13 @@ def update_student(database: Database, actor: Identity, student_id: int, fields:
 def student_schedule(
     database: Database, actor: Identity, student_id: int, limit: int, offset: int
 ) -> tuple[list[dict], int]:
-    """A page of the sections a student is enrolled in, for that student and admins."""
+    """A page of the sections a student is enrolled in or waiting for (each with the
+    student's status there), for that student and admins."""
     ensure_student_or_admin(actor, student_id)
     with database.connection() as conn:
         if students.get(conn, student_id) is None:
             raise student_not_found(student_id)
-        return sections.page(conn, {"student_id": student_id}, limit, offset)
+        return sections.schedule(conn, student_id, limit, offset)
         # --8<-- [end:own-record]
 
 

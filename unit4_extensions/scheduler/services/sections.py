@@ -68,15 +68,17 @@ def update_section(database: Database, actor: Identity, section_id: int, fields:
 
 
 def check_enrolled_students(conn: Connection, current: dict, merged: dict, fields: dict) -> None:
-    """Refuse (409) a change that would leave enrolled students without a seat, in another
-    term, or with a clash in their timetables."""
+    """Refuse (409) a change that would leave enrolled students without a seat, or enrolled
+    or waiting students in another term or with a clash in their timetables."""
     enrolled = enrollments.count(conn, current["id"])
     if merged["capacity"] < enrolled:
         raise Conflict(f"{enrolled} students are enrolled; capacity cannot go below that.")
-    if enrolled and merged["term"] != current["term"]:
+    # Waiting students count as if seated (see services/enrollment.py).
+    anyone = enrolled or enrollments.has_waitlist(conn, current["id"])
+    if anyone and merged["term"] != current["term"]:
         raise Conflict("Students are enrolled in this term's section; drop them first.")
     if (
-        enrolled
+        anyone
         and any(name in fields for name in SCHEDULE_FIELDS)
         and sections.enrolled_students_clash(
             conn, current["id"], *(merged[name] for name in SCHEDULE_FIELDS)

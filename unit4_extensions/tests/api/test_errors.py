@@ -314,13 +314,16 @@ def test_delete_still_referenced_is_409_problem_and_keeps_everything(client, db)
     assert db_snapshot(db) == before
 
 
-def test_enrolling_into_a_full_section_is_409_problem_and_changes_nothing(client, db):
+def test_waiting_twice_for_a_full_section_is_409_problem_and_changes_nothing(client, db):
     section = make_section(client, capacity=1)
     assert enroll(client, section["id"], make_student(client)["id"]).status_code == 201
     latecomer = make_student(client)
+    assert enroll(client, section["id"], latecomer["id"]).status_code == 201  # waitlisted
     before = db_snapshot(db)
 
-    assert "full" in assert_problem(enroll(client, section["id"], latecomer["id"]), 409)["detail"]
+    problem = assert_problem(enroll(client, section["id"], latecomer["id"]), 409)
+
+    assert "waitlist" in problem["detail"]
     assert db_snapshot(db) == before
 
 

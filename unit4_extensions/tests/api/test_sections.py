@@ -73,6 +73,7 @@ def test_create_returns_201_location_and_the_embedded_section(client):
         "room": {"id": room["id"], "name": "Hall A"},
         "enrolled": 0,
         "seats_left": 25,
+        "waitlisted": 0,
     }
     fetched = client.get(response.headers["Location"])
     assert fetched.status_code == 200

@@ -1,4 +1,5 @@
-"""Races against a real threaded HTTP server: many clients racing for the last seats, one
+"""Races against a real threaded HTTP server: many clients racing for the last seats (the
+losers join the waitlist, each at a position of their own), one
 student racing into clashing sections or past the credit limit, a room shrinking while a section
 is scheduled into it, concurrent failed logins, verification resends and refreshes of one token
 never get more than the rules allow; concurrent logins hold no connection while bcrypt runs.
@@ -66,9 +67,11 @@ def live_server(app_factory, database_url) -> Iterator[tuple[object, int]]:
         close_pool(app)
 
 
-def send_json(port: int, method: str, path: str, body: dict, token: str | None = None) -> int:
+def exchange_json(
+    port: int, method: str, path: str, body: dict, token: str | None = None
+) -> tuple[int, dict]:
     """Send a JSON body (with a Bearer token, if given) over a fresh connection; return the
-    status code."""
+    status code and the JSON answer."""
     headers = {"Content-Type": "application/json"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
@@ -76,10 +79,35 @@ def send_json(port: int, method: str, path: str, body: dict, token: str | None =
     try:
         connection.request(method, path, body=json.dumps(body), headers=headers)
         response = connection.getresponse()
-        response.read()
-        return response.status
+        return response.status, json.loads(response.read() or b"{}")
     finally:
         connection.close()
+
+
+def send_json(port: int, method: str, path: str, body: dict, token: str | None = None) -> int:
+    """Send a JSON body over a fresh connection; return the status code."""
+    return exchange_json(port, method, path, body, token)[0]
+
+
+def race_answers(
+    port: int,
+    token: str | None,
+    requests: list[tuple[str, dict]],
+    *,
+    meanwhile: Callable[[], None] = lambda: None,
+) -> list[tuple[int, dict]]:
+    """Send every (path, body) POST at once, released together by a barrier; run `meanwhile`
+    while they are in flight, then return their statuses and answers."""
+    barrier = threading.Barrier(len(requests), timeout=TIMEOUT)
+
+    def send(request: tuple[str, dict]) -> tuple[int, dict]:
+        barrier.wait()
+        return exchange_json(port, "POST", *request, token)
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as executor:
+        futures = [executor.submit(send, request) for request in requests]
+        meanwhile()
+        return [future.result(timeout=4 * TIMEOUT) for future in futures]
 
 
 def race(
@@ -89,19 +117,9 @@ def race(
     *,
     meanwhile: Callable[[], None] = lambda: None,
 ) -> Counter:
-    """Send every (path, body) POST at once, released together by a barrier; run `meanwhile`
-    while they are in flight, then count their statuses."""
-    barrier = threading.Barrier(len(requests), timeout=TIMEOUT)
-
-    def send(request: tuple[str, dict]) -> int:
-        barrier.wait()
-        return send_json(port, "POST", *request, token)
-
-    with ThreadPoolExecutor(max_workers=len(requests)) as executor:
-        futures = [executor.submit(send, request) for request in requests]
-        meanwhile()
-        statuses = [future.result(timeout=4 * TIMEOUT) for future in futures]
-    return Counter(statuses)
+    """Race the requests as `race_answers` does, and count their statuses."""
+    answers = race_answers(port, token, requests, meanwhile=meanwhile)
+    return Counter(status for status, _ in answers)
 
 
 @contextmanager
@@ -140,7 +158,7 @@ def release_once_queued(db, blocker: psycopg.Connection, count: int) -> Callable
     return release
 
 
-def test_thirty_students_race_for_three_seats(live_server, db, admin):
+def test_thirty_students_race_for_three_seats_and_the_rest_line_up(live_server, db, admin):
     app, port = live_server
     token = token_for(admin)
     with app.test_client() as client:
@@ -149,16 +167,26 @@ def test_thirty_students_race_for_three_seats(live_server, db, admin):
         students = [make_student(client) for _ in range(30)]
     path = f"/api/v1/sections/{section['id']}/enrollments"
 
-    statuses = race(port, token, [(path, {"student_id": student["id"]}) for student in students])
-
-    assert statuses == Counter({201: 3, 409: 27})
-    assert (
-        db.execute(
-            "SELECT count(*) AS n FROM enrollments WHERE section_id = %s", (section["id"],)
-        ).fetchone()["n"]
-        == 3
+    answers = race_answers(
+        port, token, [(path, {"student_id": student["id"]}) for student in students]
     )
-    assert db.execute("SELECT count(*) AS n FROM enrollments").fetchone()["n"] == 3
+
+    assert Counter(status for status, _ in answers) == Counter({201: 30})
+    told = Counter(answer["status"] for _, answer in answers)
+    assert told == Counter({"enrolled": 3, "waitlisted": 27})
+    # Each was told a position of their own: 1 to 27, no gaps, no repeats.
+    told_positions = sorted(a["position"] for _, a in answers if a["status"] == "waitlisted")
+    assert told_positions == list(range(1, 28))
+    stored = db.execute(
+        "SELECT student_id, status, waitlist_position(section_id, waitlist_ticket) AS position"
+        " FROM enrollments WHERE section_id = %s",
+        (section["id"],),
+    ).fetchall()
+    assert Counter(row["status"] for row in stored) == told
+    # What each was told is what the database holds.
+    assert {row["student_id"]: row["position"] for row in stored} == {
+        answer["student_id"]: answer["position"] for _, answer in answers
+    }
 
 
 def test_one_student_races_into_ten_clashing_sections(live_server, db, admin):

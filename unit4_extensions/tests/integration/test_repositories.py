@@ -198,6 +198,7 @@ def test_section_get_embeds_relations_and_seats(conn):
         "room": {"id": room["id"], "name": room["name"]},
         "enrolled": 1,
         "seats_left": 9,
+        "waitlisted": 0,
     }
     assert sections.get(conn, row["id"] + 1000) is None
 
@@ -401,8 +402,9 @@ def test_enrollment_create_get_count_and_delete(conn):
 
     enrollment = enrollments.create(conn, section["id"], student["id"])
 
-    assert set(enrollment) == {"section_id", "student_id", "enrolled_at"}
+    assert set(enrollment) == {"section_id", "student_id", "enrolled_at", "status", "position"}
     assert (enrollment["section_id"], enrollment["student_id"]) == (section["id"], student["id"])
+    assert (enrollment["status"], enrollment["position"]) == ("enrolled", None)
     assert isinstance(enrollment["enrolled_at"], datetime)
     assert enrollment["enrolled_at"].tzinfo is not None
     assert enrollments.get(conn, section["id"], student["id"]) == enrollment

@@ -185,8 +185,9 @@ def test_an_admin_enrolls_a_student_and_gets_the_enrollment(database, db, catalo
 
     created = enrollment.enroll(database, ADMIN, section_id, student_id)
 
-    assert set(created) == {"section_id", "student_id", "enrolled_at"}
+    assert set(created) == {"section_id", "student_id", "enrolled_at", "status", "position"}
     assert (created["section_id"], created["student_id"]) == (section_id, student_id)
+    assert (created["status"], created["position"]) == ("enrolled", None)
     assert created["enrolled_at"].tzinfo is not None
     assert all_enrollments(db) == [(section_id, student_id)]
 
@@ -288,22 +289,6 @@ def test_enrolling_twice_is_a_conflict(database, db, catalog):
 
     assert "already enrolled" in error.detail
     assert all_enrollments(db) == [(section_id, student_id)]
-
-
-def test_a_full_section_is_a_conflict_until_a_seat_is_freed(database, db, catalog):
-    section_id = catalog.section(capacity=2)
-    first, second, third = catalog.student(), catalog.student(), catalog.student()
-    catalog.enroll(section_id, first)
-    catalog.enroll(section_id, second)
-
-    error = refused(database, Conflict, enrollment.enroll, as_student(third), section_id, third)
-    assert "full" in error.detail
-    assert enrollments_of(db, third) == set()
-
-    enrollment.drop(database, as_student(first), section_id, first)
-    enrollment.enroll(database, as_student(third), section_id, third)
-
-    assert {pair[1] for pair in all_enrollments(db)} == {second, third}
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
--- Unit 2: users, email verification, the outbox, login throttling and refresh tokens.
--- Applied after unit1_catalog.sql.
+-- Unit 2: users, email verification, the outbox, login throttling and refresh tokens, as
+-- Unit 2's schema file had it; the schema of Units 2 and 3 ends here.
+-- depends: 0001_unit1_catalog
 
 -- --8<-- [start:sections-notes]
 -- Instructors may edit this one description-like field of their own sections.

@@ -1,5 +1,5 @@
--- Unit 1: the course catalog and enrollment.
--- Reproducible from scratch: applied to an empty database by `flask --app scheduler init-db`.
+-- Unit 1: the course catalog and enrollment, as Unit 1's schema file had it (the first
+-- migration from Unit 4 on; a database Unit 1-3 built is adopted at it, see migrator.py).
 
 -- --8<-- [start:extensions]
 CREATE EXTENSION IF NOT EXISTS btree_gist;  -- lets one GiST exclusion mix `=` on ids with `&&` on ranges
