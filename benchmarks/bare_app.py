@@ -119,7 +119,8 @@ def create_app() -> Flask:
 
     @app.post(f"{API}/sections/<int:section_id>/enrollments")
     def enroll(section_id: int):
-        """Enroll a student (admins): the unit's locks and checks, in one transaction."""
+        """Enroll a student or waitlist them (admins): the unit's locks and checks, in one
+        transaction."""
         if (claims() or {}).get("role") != "admin":
             return problem(401, "Admins only.")
         student_id = request.get_json()["student_id"]
@@ -130,12 +131,13 @@ def create_app() -> Flask:
             found = enrollments.seat_and_timetable(conn, section_id, student_id)
             if (
                 found["already_enrolled"]
-                or found["enrolled"] >= section["capacity"]
                 or found["clash"]
                 or found["credits"] > MAX_CREDITS_PER_TERM
             ):
-                return problem(409, "Already enrolled, full, a clash or too many credits.")
-            return enrollments.create(conn, section_id, student_id), 201
+                return problem(409, "Already enrolled or waiting, a clash or too many credits.")
+            # The newest unit's waitlist: a full section (or one with a line) lines them up.
+            waitlisted = found["enrolled"] >= section["capacity"] or found["anyone_waiting"]
+            return enrollments.create(conn, section_id, student_id, waitlisted=waitlisted), 201
 
     @app.delete(f"{API}/sections/<int:section_id>/enrollments/<int:student_id>")
     def drop(section_id: int, student_id: int):

@@ -251,7 +251,7 @@ def pages(driver: LoadDriver, urls: dict, fx: Fixtures, plan: Plan) -> dict:
     return result
 
 
-def burst(driver: LoadDriver, app_url: str, fx: Fixtures, plan: Plan) -> dict:
+def burst(driver: LoadDriver, app_url: str, database_url: str, fx: Fixtures, plan: Plan) -> dict:
     """`burst` enrollments at the same moment into a section of `burst_seats` seats."""
     group = {
         "kind": "burst",
@@ -262,7 +262,15 @@ def burst(driver: LoadDriver, app_url: str, fx: Fixtures, plan: Plan) -> dict:
         "headers": {"Authorization": f"Bearer {fx.admin_token}"},
     }
     result = driver.run(scenario(app_url, plan, group, warmup=0))["burst"]
-    print(f"  burst: {result['statuses']} p99 {result['p99_ms']} ms", flush=True)
+    # Seated and waiting as stored: from Unit 4 on, a full section answers 201 and waitlists.
+    with psycopg.connect(database_url) as conn:
+        result["stored"] = dict(
+            conn.execute(
+                "SELECT status, count(*) FROM enrollments WHERE section_id = %s GROUP BY status",
+                (fx.burst_section,),
+            ).fetchall()
+        )
+    print(f"  burst: {result['statuses']} {result['stored']} p99 {result['p99_ms']} ms", flush=True)
     return result
 
 
@@ -382,7 +390,7 @@ def run_benchmark(args: argparse.Namespace, plan: Plan) -> dict:
                     if counting:
                         result["statements"] = count_statements(database_url, urls, fx)
                     result["endpoints"] = compare_endpoints(driver, urls, fx, plan)
-                    result["burst"] = burst(driver, app_url, fx, plan)
+                    result["burst"] = burst(driver, app_url, database_url, fx, plan)
                     result["reads_during_logins"] = reads_during_logins(driver, app_url, fx, plan)
                 page_result = pages(driver, urls, fx, plan)
                 result["scales"].append({"scale": scale, "sections": fx.sections} | page_result)

@@ -330,7 +330,8 @@ def test_a_clash_says_when_both_meet(database, catalog):
     assert error.detail.endswith("both meet MON 09:30-09:45.")
 
 
-# The checks run in one order, whatever else is wrong: duplicate, full, clash, credits.
+# The checks run in one order, whatever else is wrong: duplicate, clash, credits (a full
+# section waitlists instead of refusing).
 def test_already_enrolled_comes_before_full(database, catalog):
     student_id = catalog.student()
     section_id = catalog.section(capacity=1)
@@ -341,7 +342,8 @@ def test_already_enrolled_comes_before_full(database, catalog):
     assert "already enrolled" in error.detail
 
 
-def test_full_comes_before_a_clash(database, db, catalog):
+def test_a_full_section_still_refuses_a_clash_rather_than_waitlisting_it(database, db, catalog):
+    # Unit 4: a full section waitlists, but a student waits only where they could sit.
     student_id = catalog.student()
     catalog.enroll(catalog.section(), student_id)
     full = catalog.section(capacity=1)
@@ -349,7 +351,7 @@ def test_full_comes_before_a_clash(database, db, catalog):
 
     error = refused(database, Conflict, enrollment.enroll, ADMIN, full, student_id)
 
-    assert "full" in error.detail
+    assert "clashes" in error.detail
     assert full not in enrollments_of(db, student_id)
 
 
