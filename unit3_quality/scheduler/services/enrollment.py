@@ -75,7 +75,7 @@ def roster(
     database: Database, actor: Identity, section_id: int, limit: int, offset: int
 ) -> tuple[list[dict], int]:
     """A page of a section's students, for its instructor and admins."""
-    with database.transaction() as conn:
+    with database.connection() as conn:
         section = existing_section(conn, section_id)
         ensure_teaches_or_admin(actor, section)
         return enrollments.roster(conn, section_id, limit, offset)
@@ -83,7 +83,7 @@ def roster(
 
 def get_enrollment(database: Database, actor: Identity, section_id: int, student_id: int) -> dict:
     """One enrollment, for its student, the section's instructor and admins."""
-    with database.transaction() as conn:
+    with database.connection() as conn:
         section = existing_section(conn, section_id)
         if actor.student_id != student_id:
             ensure_teaches_or_admin(actor, section)

@@ -64,6 +64,17 @@ def test_an_enrollment_is_the_user_then_one_transaction(
     assert "" not in statements  # no health check on the way
 
 
+def test_a_roster_is_the_user_then_its_reads_without_a_transaction(client, wire_statements):
+    section = make_section(client)
+    roster = f"/api/v1/sections/{section['id']}/enrollments"
+
+    statements = statements_of(wire_statements, lambda: client.get(roster))
+
+    # The token's user, the section (who teaches it), then the count and the page.
+    assert len(statements) == 4, statements
+    assert "BEGIN" not in statements
+
+
 def test_a_login_sends_no_health_check(anonymous_client, make_user, wire_statements):
     user = make_user("student")
     login = {"email": user["email"], "password": TEST_PASSWORD}
