@@ -136,8 +136,10 @@ def create_app() -> Flask:
             ):
                 return problem(409, "Already enrolled or waiting, a clash or too many credits.")
             # The newest unit's waitlist: a full section (or one with a line) lines them up.
-            waitlisted = found["enrolled"] >= section["capacity"] or found["anyone_waiting"]
-            return enrollments.create(conn, section_id, student_id, waitlisted=waitlisted), 201
+            if found["enrolled"] >= section["capacity"] or found["waiting"]:
+                position = found["waiting"] + 1
+                return enrollments.create(conn, section_id, student_id, position=position), 201
+            return enrollments.create(conn, section_id, student_id), 201
 
     @app.delete(f"{API}/sections/<int:section_id>/enrollments/<int:student_id>")
     def drop(section_id: int, student_id: int):

@@ -96,9 +96,8 @@ SEAT_AND_TIMETABLE = """
                   ) AS already_waiting,
            (SELECT count(*) FROM enrollments AS e
              WHERE e.section_id = target.id AND e.status = 'enrolled') AS enrolled,
-           EXISTS (SELECT 1 FROM enrollments AS e
-                    WHERE e.section_id = target.id AND e.status = 'waitlisted'
-                  ) AS anyone_waiting,
+           (SELECT count(*) FROM enrollments AS e
+             WHERE e.section_id = target.id AND e.status = 'waitlisted') AS waiting,
            clash.id AS clash_id, clash.code AS clash_code, clash.days AS clash_days,
            clash.starts_at AS clash_starts_at, clash.ends_at AS clash_ends_at,
            target.credits + (SELECT coalesce(sum(credits), 0) FROM timetable) AS credits
@@ -115,7 +114,7 @@ CLASH_COLUMNS = ("id", "code", "days", "starts_at", "ends_at")
 
 def seat_and_timetable(conn: Connection, section_id: int, student_id: int) -> dict:
     """Return what enrolling the student in the section would meet: `already_enrolled` (seated
-    or waiting) and `already_waiting`, the seats taken (`enrolled`), whether `anyone_waiting`,
+    or waiting) and `already_waiting`, the seats taken (`enrolled`), how many are `waiting`,
     the first of their sections in that term it `clash`es with (id, code and meeting; None if
     none), and their `credits` that term with it. Sections they wait for count as theirs."""
     row = conn.execute(
@@ -127,23 +126,27 @@ def seat_and_timetable(conn: Connection, section_id: int, student_id: int) -> di
 
 
 # --8<-- [start:create]
-def create(conn: Connection, section_id: int, student_id: int, *, waitlisted: bool = False) -> dict:
-    """Seat the student, or put them at the end of the section's line with a new ticket (the
-    caller holds the section's lock, so tickets are drawn in the order students join)."""
-    conn.execute(
+def create(
+    conn: Connection, section_id: int, student_id: int, *, position: int | None = None
+) -> dict:
+    """Seat the student, or, given the `position` they join the line at, put them at its end
+    with a new ticket. The caller holds the section's lock, so tickets are drawn in the order
+    students join and nobody joins in between: the new ticket's place is that position."""
+    return conn.execute(
         """
         INSERT INTO enrollments (section_id, student_id, status, waitlist_ticket)
         VALUES (%(section_id)s, %(student_id)s, %(status)s,
                 CASE WHEN %(status)s::text = 'waitlisted'
                      THEN nextval('enrollments_waitlist_ticket_seq') END)
+        RETURNING section_id, student_id, enrolled_at, status, %(position)s::int AS position
         """,
         {
             "section_id": section_id,
             "student_id": student_id,
-            "status": "waitlisted" if waitlisted else "enrolled",
+            "status": "enrolled" if position is None else "waitlisted",
+            "position": position,
         },
-    )
-    return get(conn, section_id, student_id)
+    ).fetchone()
     # --8<-- [end:create]
 
 

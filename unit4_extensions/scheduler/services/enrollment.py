@@ -42,15 +42,16 @@ def enroll(database: Database, actor: Identity, section_id: int, student_id: int
         found = check_duplicate_and_timetable(conn, section, student_id)
         # --8<-- [start:waitlisted]
         # While anyone waits, a freed seat is theirs: a newcomer joins the end of the line.
-        waitlisted = found["enrolled"] >= section["capacity"] or found["anyone_waiting"]
-        return enrollments.create(conn, section_id, student_id, waitlisted=waitlisted)
+        if found["enrolled"] < section["capacity"] and not found["waiting"]:
+            return enrollments.create(conn, section_id, student_id)
+        return enrollments.create(conn, section_id, student_id, position=found["waiting"] + 1)
         # --8<-- [end:waitlisted]
         # --8<-- [end:enroll]
 
 
 def check_duplicate_and_timetable(conn: Connection, section: dict, student_id: int) -> dict:
     """Refuse (409) a duplicate (seated or waiting), a timetable clash or a credit overload, in
-    that order; return what was found (the seats taken, whether anyone waits)."""
+    that order; return what was found (the seats taken, how many wait)."""
     found = enrollments.seat_and_timetable(conn, section["id"], student_id)
     if found["already_waiting"]:
         raise Conflict("The student is already on this section's waitlist.")

@@ -172,7 +172,7 @@ def test_statement_count_does_not_grow_with_the_rows(client, db, sql_statements,
     assert 1 <= len(few) <= 4, few
 
 
-def test_an_enrollment_runs_five_statements_after_loading_the_user(client, sql_statements):
+def test_an_enrollment_runs_four_statements_after_loading_the_user(client, sql_statements):
     section, student = make_section(client), make_student(client)
     sql_statements.clear()
 
@@ -182,6 +182,5 @@ def test_an_enrollment_runs_five_statements_after_loading_the_user(client, sql_s
 
     assert response.status_code == 201, response.get_json()
     # The token's user; then the section's lock, the student's lock, one look-up that
-    # answers every rule, the INSERT, and reading the enrollment back with its place in line
-    # (Unit 4; BEGIN and COMMIT are not statements psycopg runs).
-    assert len(sql_statements) == 6, sql_statements
+    # answers every rule, and the INSERT (BEGIN and COMMIT are not statements psycopg runs).
+    assert len(sql_statements) == 5, sql_statements
