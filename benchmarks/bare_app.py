@@ -147,6 +147,7 @@ def create_app() -> Flask:
         if (claims() or {}).get("role") != "admin":
             return problem(401, "Admins only.")
         with pool.connection() as conn, conn.transaction():
+            sections.lock(conn, section_id)  # as the newest unit's drop does (lesson 4.5)
             dropped = enrollments.delete(conn, section_id, student_id)
         return ("", 204) if dropped else problem(404, "Not enrolled.")
 

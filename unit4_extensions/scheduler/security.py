@@ -1,6 +1,7 @@
 """Passwords, access tokens and one-time tokens: the security primitives, in one place."""
 
 import hashlib
+import os
 import secrets
 import threading
 from datetime import UTC, datetime, timedelta
@@ -15,12 +16,12 @@ MAX_PASSWORD_BYTES = 72  # bcrypt ignores everything past 72 bytes, so longer is
 # --8<-- [end:constants]
 
 # --8<-- [start:hashing-slot]
-# bcrypt is CPU work that releases the GIL, so every thread of a process could hash at once and
-# take every core: a cheap request then waits for CPU behind them. gunicorn runs about one
-# process per core (WEB_CONCURRENCY), so one hash at a time per process keeps as many hashes in
-# flight as there are cores. A login waiting for its turn holds a thread, and nothing else: no
-# core, no lock, no database connection (lesson 2.1).
-HASHING_SLOT = threading.BoundedSemaphore(1)
+# bcrypt is CPU work that releases the GIL, so every thread of a process could hash at once:
+# thirty-two logins would then share the cores with every cheap request, which waits behind
+# them. A process hashes at most one password per core at a time; a login waiting for a slot
+# holds a thread, and nothing else: no core, no lock, no database connection (lesson 2.1).
+HASHING_SLOTS = os.cpu_count() or 1
+HASHING = threading.BoundedSemaphore(HASHING_SLOTS)
 # --8<-- [end:hashing-slot]
 
 
@@ -31,7 +32,7 @@ class InvalidToken(Exception):
 # --8<-- [start:passwords]
 def hash_password(password: str, rounds: int) -> str:
     """Return a bcrypt hash of the password (which must be 8–72 bytes in UTF-8)."""
-    with HASHING_SLOT:
+    with HASHING:
         return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
 
 
@@ -40,7 +41,7 @@ def password_matches(password: str, password_hash: str) -> bool:
     (and bcrypt refuses to check one), so a longer one is wrong: its first 72 bytes are still
     checked, so that the answer takes as long as any other."""
     candidate = password.encode()
-    with HASHING_SLOT:
+    with HASHING:
         matches = bcrypt.checkpw(candidate[:MAX_PASSWORD_BYTES], password_hash.encode())
     return matches and len(candidate) <= MAX_PASSWORD_BYTES
     # --8<-- [end:passwords]
