@@ -419,8 +419,11 @@ def failures_lose_nothing(world: World) -> None:
     reply = world.writer.get(f"/sections/{section['id']}")
     expect(expect_json(reply, 200) == section, "the refused PATCH changed the section", reply)
     path = f"/sections/{section['id']}/enrollments"
-    expect_status(world.writer.post(path, {"student_id": world.student()["id"]}), 201)
-    expect_problem(world.writer.post(path, {"student_id": world.student()["id"]}), 409)
+    student = world.student()
+    expect_status(world.writer.post(path, {"student_id": student["id"]}), 201)
+    # The same student again: refused at every unit (a second student would be waitlisted
+    # from Unit 4 on, which is no refusal).
+    expect_problem(world.writer.post(path, {"student_id": student["id"]}), 409)
     reply = world.writer.get(path)
     expect(expect_envelope(reply)["total"] == 1, "the refused enrollment is on the roster", reply)
     clash = world.section_body(room_id=section["room"]["id"])
