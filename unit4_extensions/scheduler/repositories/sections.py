@@ -71,15 +71,25 @@ def page(conn: Connection, filters: dict, limit: int, offset: int) -> tuple[list
     # keep one text for every request, but once psycopg prepares it, PostgreSQL may reuse
     # one generic plan that fits no filter: it scans and counts every section (lesson 1.6).
     where = sql.SQL(" AND ").join([CONDITIONS[name] for name in given] or [sql.SQL("true")])
+    return listed(conn, where, {**given, "limit": limit, "offset": offset})
+
+
+def listed(
+    conn: Connection, where: sql.Composable, params: dict, *, with_enrollment: bool = False
+) -> tuple[list[dict], int]:
+    """Return the page (`params` holds `limit` and `offset`) of the sections matching `where`,
+    with their relations (and, `with_enrollment`, the student's enrollment in each, as the
+    schedule shows), and how many match in all."""
     total = conn.execute(
-        sql.SQL("SELECT count(*) AS total FROM sections AS s WHERE {}").format(where), given
+        sql.SQL("SELECT count(*) AS total FROM sections AS s WHERE {}").format(where), params
     ).fetchone()["total"]
     chosen = sql.SQL(
         "SELECT * FROM sections AS s WHERE {} ORDER BY s.id LIMIT %(limit)s OFFSET %(offset)s"
     ).format(where)
-    rows = conn.execute(
-        SELECT_SECTIONS.format(sections=chosen), {**given, "limit": limit, "offset": offset}
-    ).fetchall()
+    query = SELECT_SECTIONS.format(sections=chosen)
+    if with_enrollment:
+        query = SCHEDULE.format(sections=query)
+    rows = conn.execute(query, params).fetchall()
     return [nest(row) for row in rows], total
 
 
@@ -97,18 +107,12 @@ SCHEDULE = sql.SQL("""
 
 def schedule(conn: Connection, student_id: int, limit: int, offset: int) -> tuple[list[dict], int]:
     """Return one page of a student's sections with their enrollment, and how many in all."""
-    where = CONDITIONS["student_id"]
-    params = {"student_id": student_id, "limit": limit, "offset": offset}
-    total = conn.execute(
-        sql.SQL("SELECT count(*) AS total FROM sections AS s WHERE {}").format(where), params
-    ).fetchone()["total"]
-    chosen = sql.SQL(
-        "SELECT * FROM sections AS s WHERE {} ORDER BY s.id LIMIT %(limit)s OFFSET %(offset)s"
-    ).format(where)
-    rows = conn.execute(
-        SCHEDULE.format(sections=SELECT_SECTIONS.format(sections=chosen)), params
-    ).fetchall()
-    return [nest(row) for row in rows], total
+    return listed(
+        conn,
+        CONDITIONS["student_id"],
+        {"student_id": student_id, "limit": limit, "offset": offset},
+        with_enrollment=True,
+    )
     # --8<-- [end:schedule]
 
 
