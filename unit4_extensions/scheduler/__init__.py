@@ -18,6 +18,7 @@ from scheduler.http import IdConverter, without_content_type_on_no_content
 from scheduler.migrator import conninfo_of, upgrade
 from scheduler.request_id import init_request_ids
 from scheduler.routes import register_blueprints
+from scheduler.worker import register_worker_commands
 from scheduler_common.cli import register_seed_command
 from scheduler_common.db import init_pool
 
@@ -60,4 +61,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_db_commands(app)
     register_seed_command(app)
     register_auth_commands(app)
+    register_worker_commands(app)
     return app

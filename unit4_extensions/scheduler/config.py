@@ -57,6 +57,18 @@ def text(raw: str) -> str:
     return raw
 
 
+def one_of(*choices: str) -> Callable[[str], str]:
+    """A parser that accepts one of these words."""
+
+    def choice(raw: str) -> str:
+        """Accept the text if it is one of the choices."""
+        if raw not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return raw
+
+    return choice
+
+
 def connection_string(raw: str) -> str:
     """Check that the text is a libpq connection string or a postgresql:// URL."""
     try:
@@ -118,6 +130,19 @@ SETTINGS = {
     "GUNICORN_THREADS": Setting(whole_number, 16, minimum=1),  # per process
     "GUNICORN_TIMEOUT": Setting(whole_number, 30, minimum=1),  # seconds
     "GUNICORN_KEEPALIVE": Setting(whole_number, 5, minimum=1),  # seconds
+    # The background worker (`flask worker`, lesson 4.9).
+    "WORKER_CONCURRENCY": Setting(whole_number, 4, minimum=1),  # jobs at once, per process
+    "WORKER_SHUTDOWN_TIMEOUT": Setting(number, 30.0, minimum=0),  # seconds jobs may finish in
+    # Outgoing mail, which the worker sends from the outbox.
+    "SMTP_HOST": Setting(text, "localhost"),
+    "SMTP_PORT": Setting(whole_number, 1025, minimum=1, maximum=65535),
+    # none: plain text (a sink on this machine); starttls: upgrade on the port (587);
+    # tls: TLS from the first byte (465).
+    "SMTP_SECURITY": Setting(one_of("none", "starttls", "tls"), "none"),
+    "SMTP_USERNAME": Setting(text, ""),  # empty: the server takes mail without a login
+    "SMTP_PASSWORD": Setting(text, "", secret=True),
+    "SMTP_TIMEOUT": Setting(number, 10.0, minimum=1),  # seconds for each SMTP exchange
+    "MAIL_FROM": Setting(text, "Course Scheduler <no-reply@scheduler.localhost>"),
 }
 # --8<-- [end:settings]
 

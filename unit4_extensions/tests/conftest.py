@@ -11,6 +11,7 @@ from settings import TEST_PASSWORD, TEST_SETTINGS, token_for
 
 from scheduler import create_app, create_schema
 from scheduler.security import hash_password
+from scheduler.worker import run_worker
 from scheduler_common.db import transaction
 
 
@@ -100,3 +101,13 @@ def client(client_for, admin):
 def anonymous_client(app):
     """A test client without credentials."""
     return app.test_client()
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run the jobs that are due in this process, as a worker would, until none is left."""
+
+    def run(**options) -> None:
+        run_worker(app, wait=False, install_signal_handlers=False, listen_notify=False, **options)
+
+    return run

@@ -3,12 +3,12 @@
 from psycopg import Connection
 
 
-def add(conn: Connection, to_address: str, subject: str, body: str) -> None:
-    """Queue a mail; Unit 4's worker sends it."""
-    conn.execute(
-        "INSERT INTO outbox (to_address, subject, body) VALUES (%s, %s, %s)",
+def add(conn: Connection, to_address: str, subject: str, body: str) -> int:
+    """Keep a mail to send; return its id."""
+    return conn.execute(
+        "INSERT INTO outbox (to_address, subject, body) VALUES (%s, %s, %s) RETURNING id",
         (to_address, subject, body),
-    )
+    ).fetchone()["id"]
 
 
 def newest(conn: Connection, to_address: str | None, limit: int) -> list[dict]:

@@ -5,12 +5,13 @@ from datetime import timedelta
 
 from psycopg import Connection
 
-from scheduler.repositories import outbox, users, verifications
+from scheduler.repositories import users, verifications
 from scheduler.repositories.instructors import instructors
 from scheduler.repositories.students import students
 from scheduler.security import hash_password, hash_token, new_opaque_token
 from scheduler.services.auth import AuthSettings
 from scheduler.services.errors import Conflict, NotFound, ValidationFailed
+from scheduler.services.mail import queue_mail
 from scheduler.unit_of_work import Database
 
 # --8<-- [start:mail-limit]
@@ -26,7 +27,7 @@ def send_verification(conn: Connection, user: dict, settings: AuthSettings) -> N
         conn, user["id"], hash_token(token), settings.clock(), settings.verification_lifetime
     )
     hours = int(settings.verification_lifetime.total_seconds() // 3600)
-    outbox.add(
+    queue_mail(
         conn,
         user["email"],
         "Confirm your email address",

@@ -12,7 +12,7 @@ import pytest
 from helpers import NOTHING_HELD, assert_problem, watch_calls
 from psycopg import sql
 
-from scheduler.services import accounts
+from scheduler.services import accounts, mail
 from scheduler_common.db import POOL_EXTENSION
 
 REGISTER = "/api/v1/auth/register"
@@ -346,7 +346,7 @@ def test_register_is_one_transaction_a_failing_mail_leaves_no_student_user_or_to
     def broken_outbox(*args, **kwargs):
         raise RuntimeError("the outbox insert failed")
 
-    monkeypatch.setattr(accounts.outbox, "add", broken_outbox)
+    monkeypatch.setattr(mail.outbox, "add", broken_outbox)
 
     response = anonymous_client.post(REGISTER, json=register_body())
 

@@ -26,6 +26,14 @@ MIGRATIONS = files("scheduler") / "migrations"
 UNIT3_SCHEMA = Path(__file__).resolve().parents[3] / "unit3_quality" / "scheduler" / "schema"
 YOYO_TABLES = ("_yoyo_log", "_yoyo_migration", "_yoyo_version", "yoyo_lock")
 BASELINE = list(migrator.BASELINE)
+# Unit 4's own migrations, oldest first: what an upgrade of a Unit 3 database applies.
+UNIT4 = sorted(
+    path.name.removesuffix(".sql")
+    for path in MIGRATIONS.iterdir()
+    if path.name.endswith(".sql")
+    and not path.name.endswith(".rollback.sql")
+    and path.name.removesuffix(".sql") not in BASELINE
+)
 UNIT3_TEMPLATE = f"unit3_template_{os.getpid()}"
 
 # Everything a schema is made of, but not what an extension (btree_gist) or yoyo brings.
@@ -174,7 +182,7 @@ def test_the_unit3_database_has_rows_in_every_table(unit3_database):
 
 
 def test_upgrading_a_unit3_database_adopts_the_baseline_and_applies_the_rest(unit3_database):
-    assert migrator.upgrade(unit3_database) == (BASELINE, ["0003_waitlist"])
+    assert migrator.upgrade(unit3_database) == (BASELINE, UNIT4)
 
     assert all(state.applied for state in migrator.status(unit3_database))
 
@@ -191,6 +199,7 @@ def test_upgrading_a_unit3_database_loses_nothing_and_keeps_every_constraint(uni
     after = catalogue(unit3_database)
     assert before_catalogue <= after
     added = {(kind, name) for kind, name, _ in after - before_catalogue}
+    added = {(kind, name) for kind, name in added if "procrastinate_" not in name}  # the queue's
     assert added == {
         ("column", "enrollments.status"),
         ("column", "enrollments.waitlist_ticket"),
@@ -224,11 +233,11 @@ def test_downgrade_then_upgrade_round_trips_schema_and_rows(unit3_database):
     upgraded_catalogue = catalogue(unit3_database)
     upgraded_rows = rows(unit3_database, tables(unit3_database))
 
-    assert migrator.downgrade(unit3_database) == ["0003_waitlist"]
+    assert migrator.downgrade(unit3_database, steps=len(UNIT4)) == UNIT4[::-1]
     assert catalogue(unit3_database) == unit3_catalogue
     assert rows(unit3_database, unit3_columns) == unit3_rows
 
-    assert migrator.upgrade(unit3_database) == ([], ["0003_waitlist"])
+    assert migrator.upgrade(unit3_database) == ([], UNIT4)
     assert catalogue(unit3_database) == upgraded_catalogue
     assert rows(unit3_database, tables(unit3_database)) == upgraded_rows
 
@@ -238,9 +247,10 @@ def test_every_migration_rolls_back_to_an_empty_schema_and_up_again(new_database
     migrator.upgrade(url)
     migrated = catalogue(url)
 
-    assert migrator.downgrade(url, steps=3) == ["0003_waitlist", *reversed(BASELINE)]
+    everything = [*BASELINE, *UNIT4]
+    assert migrator.downgrade(url, steps=len(everything)) == everything[::-1]
     assert tables(url) == {}
-    assert migrator.upgrade(url) == ([], [*BASELINE, "0003_waitlist"])
+    assert migrator.upgrade(url) == ([], everything)
     assert catalogue(url) == migrated
 
 
@@ -256,7 +266,7 @@ def test_a_unit1_database_is_adopted_at_the_first_migration(new_database):
     url = new_database()
     run_baseline_by_hand(url, BASELINE[:1])
 
-    assert migrator.upgrade(url) == (BASELINE[:1], [*BASELINE[1:], "0003_waitlist"])
+    assert migrator.upgrade(url) == (BASELINE[:1], [*BASELINE[1:], *UNIT4])
 
 
 def test_a_baseline_changed_by_hand_is_refused_and_left_alone(unit3_database):
@@ -273,6 +283,8 @@ def test_a_baseline_changed_by_hand_is_refused_and_left_alone(unit3_database):
 
 def test_the_waitlist_rollback_refuses_while_anyone_waits(unit3_database):
     migrator.upgrade(unit3_database)
+    later_ones = UNIT4[UNIT4.index("0003_waitlist") + 1 :]
+    migrator.downgrade(unit3_database, steps=len(later_ones))
     with psycopg.connect(unit3_database) as conn:
         conn.execute(
             "UPDATE enrollments SET status = 'waitlisted',"
@@ -286,7 +298,33 @@ def test_the_waitlist_rollback_refuses_while_anyone_waits(unit3_database):
         migrator.downgrade(unit3_database)
 
     assert catalogue(unit3_database) == before
-    assert all(state.applied for state in migrator.status(unit3_database))
+    applied = [state.id for state in migrator.status(unit3_database) if state.applied]
+    assert applied == [*BASELINE, "0003_waitlist"]
+
+
+def test_the_job_queue_rollback_refuses_while_a_job_waits(new_database):
+    url = new_database()
+    migrator.upgrade(url)
+    later_ones = UNIT4[UNIT4.index("0004_job_queue") + 1 :]
+    migrator.downgrade(url, steps=len(later_ones))
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "INSERT INTO procrastinate_jobs (queue_name, task_name, args)"
+            " VALUES ('default', 'deliver_mail', '{}')"
+        )
+    before = catalogue(url)
+
+    with pytest.raises(psycopg.errors.RaiseException, match="background jobs"):
+        migrator.downgrade(url)
+
+    assert catalogue(url) == before
+
+
+def test_the_job_queue_migration_is_the_installed_procrastinates_schema():
+    migration = (MIGRATIONS / "0004_job_queue.sql").read_text()
+    shipped = (files("procrastinate") / "sql" / "schema.sql").read_text()
+
+    assert below_the_header(migration) == below_the_header(shipped)
 
 
 def below_the_header(text: str) -> list[str]:

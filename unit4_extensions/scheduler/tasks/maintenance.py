@@ -1,0 +1,26 @@
+"""Keeping the queue itself healthy: jobs of a worker that died are run again."""
+
+import procrastinate
+
+from scheduler.background import queue
+
+# A worker beats its heart in the database every few seconds; one silent this long is dead
+# (killed, or its host lost), and the jobs it was running are retried by another worker.
+STALLED_AFTER_SECONDS = 30
+
+
+# --8<-- [start:retry-stalled]
+@queue.periodic(cron="* * * * *", periodic_id="retry-stalled-jobs")
+@queue.task(name="retry_stalled_jobs", queueing_lock="retry_stalled_jobs", pass_context=True)
+# procrastinate hands a periodic job the time it was due for, as `timestamp`.
+async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) -> int:  # noqa: ARG001
+    """Once a minute: put the jobs of workers that stopped beating back in the queue; return
+    how many."""
+    manager = context.app.job_manager
+    stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS)
+    count = 0
+    for job in stalled:
+        await manager.retry_job(job)
+        count += 1
+    return count
+    # --8<-- [end:retry-stalled]
