@@ -1,12 +1,14 @@
 """Run this unit's compose stack for real, as CI does (`nox -s container`): build the images
 with podman, start compose.yaml, run the Postman collection against it with newman, check
-that the data outlives `down` and `up`, and remove it all however the run ends.
+that a mail registered through the API reaches the SMTP sink through the worker, that the
+data outlives `down` and `up`, and remove it all however the run ends.
 
     python container/run_stack.py      # in unit4_extensions/, as root, with podman,
                                        # podman-compose and newman (`npm ci`) installed
 
 No image registry is needed: the base image is made from Debian's packages
-(container/make-base-image.sh) and PostgreSQL is built on it (container/postgres.Dockerfile).
+(container/make-base-image.sh), and PostgreSQL and the SMTP sink are built on it
+(container/postgres.Dockerfile, container/smtp-sink.Dockerfile).
 """
 
 import json
@@ -27,6 +29,9 @@ ROOT = UNIT.parent
 BASE_IMAGE = "localhost/debian-python:bookworm"
 POSTGRES_IMAGE = "localhost/scheduler-postgres:15"
 API_IMAGE = "localhost/scheduler-api:ci"
+MAIL_IMAGE = "localhost/scheduler-smtp-sink:ci"
+SPOOL = "/var/spool/sink"  # where the sink keeps each mail (container/smtp_sink.py)
+MAIL_TIMEOUT = 60  # seconds for a registration's mail to reach the sink
 PROJECT = "scheduler-ci"  # not "scheduler", the project a student's own `up` makes
 SECRET_KEY_FILE = UNIT / "secrets" / "secret_key"
 ADMIN_EMAIL = "container-admin@example.edu"
@@ -67,6 +72,7 @@ def build_images() -> None:
     and size are reported."""
     run([str(HERE / "make-base-image.sh"), BASE_IMAGE])
     build(HERE / "postgres.Dockerfile", HERE, POSTGRES_IMAGE, f"BASE_IMAGE={BASE_IMAGE}")
+    build(HERE / "smtp-sink.Dockerfile", ROOT, MAIL_IMAGE, f"BASE_IMAGE={BASE_IMAGE}")
     seconds = build(UNIT / "Dockerfile", ROOT, API_IMAGE, f"PYTHON_IMAGE={BASE_IMAGE}")
     inspect = ["podman", "image", "inspect", "--format", "{{.Size}}", API_IMAGE]
     size = int(run(inspect, capture_output=True, text=True).stdout)
@@ -109,7 +115,9 @@ def start_stack() -> None:
     run(["podman", "logs", container("migrate")])
     if exit_code.stdout.strip() != "0":
         raise StackError("The migrate service failed; its log is above.")
-    compose("up", "--detach", "--no-deps", "api")
+    compose("up", "--detach", "--no-deps", "mail")
+    wait_healthy("mail")
+    compose("up", "--detach", "--no-deps", "api", "worker")
     wait_healthy("api")
     # --8<-- [end:wait]
 
@@ -135,6 +143,30 @@ def run_collection(base_url: str) -> None:
     if run(e2e, env={**os.environ, **admin}, check=False).returncode != 0:
         raise StackError("The Postman collection failed against the container; see above.")
     # --8<-- [end:e2e]
+
+
+# --8<-- [start:mail-check]
+def check_mail_delivery(base_url: str) -> None:
+    """Register through the API and wait for the verification mail to reach the sink: the
+    API wrote it to the outbox, the worker took the job and spoke SMTP to the sink."""
+    address = f"container-{secrets.token_hex(4)}@example.edu"
+    body = {"email": address, "password": secrets.token_urlsafe(12), "full_name": "Mail Check"}
+    request = urllib.request.Request(
+        f"{base_url}/auth/register",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+    search = ["podman", "exec", container("mail"), "grep", "-rlF", f"To: {address}", SPOOL]
+    deadline = time.monotonic() + MAIL_TIMEOUT
+    while (found := subprocess.run(search, check=False, capture_output=True, text=True)).returncode:
+        if time.monotonic() > deadline:
+            run(["podman", "logs", "--tail", "50", container("worker")], check=False)
+            raise StackError(f"No mail to {address} reached the sink in {MAIL_TIMEOUT} s.")
+        time.sleep(1)
+    print(f"The worker delivered the mail to {address}: {found.stdout.strip()}.", flush=True)
+    # --8<-- [end:mail-check]
 
 
 def make_secret_key() -> None:
@@ -163,11 +195,18 @@ def main() -> int:
     make_secret_key()
     build_images()
     port = free_port()
-    os.environ.update(POSTGRES_IMAGE=POSTGRES_IMAGE, API_IMAGE=API_IMAGE, API_PORT=str(port))
+    os.environ.update(
+        POSTGRES_IMAGE=POSTGRES_IMAGE,
+        API_IMAGE=API_IMAGE,
+        MAIL_IMAGE=MAIL_IMAGE,
+        API_PORT=str(port),
+        MAIL_UI_PORT=str(free_port()),
+    )
     base_url = f"http://127.0.0.1:{port}/api/v1"
     try:
         start_stack()
         run_collection(base_url)
+        check_mail_delivery(base_url)
         # --8<-- [start:persistence]
         before = course_total(base_url)
         compose("down")  # removes the containers and the network, keeps the named volume
