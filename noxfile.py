@@ -219,7 +219,7 @@ def serve(session: nox.Session) -> None:
     unit, args = split_unit(session.posargs)
     if unit not in UNITS:
         session.error(f"Unknown unit {unit!r}; choose one of {', '.join(UNITS)}")
-    install(session, "-e", "common[embedded]", "-e", unit)
+    install(session, "-e", "common[serve]", "-e", unit)
     session.chdir(unit)
     # Without this nox would die at once on SIGTERM and leave the server (and its throwaway
     # PostgreSQL) running, and ignore SIGINT when started in the background (which starts

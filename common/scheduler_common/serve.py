@@ -11,6 +11,7 @@ import secrets
 import shlex
 import signal
 import socket
+import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -21,9 +22,11 @@ from flask import Flask
 from psycopg import sql
 
 from scheduler_common.localdb import running_postgres
+from scheduler_common.mailsink import printing_smtp_sink
 from scheduler_common.seed import DEV_ADMIN_EMAIL, DEV_PASSWORD, MAX_SCALE, seed_database
 
 DATABASE = "scheduler"
+WORKER_STOP_TIMEOUT = 40  # seconds a worker may take to finish its jobs after SIGTERM
 NOX_USAGE = """\
 through nox (from the repository root):
   nox -s serve -- [UNIT | --unit UNIT] [options]
@@ -71,13 +74,42 @@ def prepare_local_database(
     return url
 
 
+def unit_command(app: Flask, name: str) -> list[str]:
+    """The argv of one of the app's `flask` commands, run with this environment's flask."""
+    flask = Path(sys.executable).with_name("flask")  # this environment's, not one on PATH
+    # The package by its path, not its name: the command must find this unit from any folder.
+    return [str(flask), "--app", app.root_path, name]
+
+
+def start_worker(stack: ExitStack, app: Flask) -> None:
+    """Run the unit's background worker beside the app for the life of `stack`, where the
+    unit has one; unless SMTP_HOST names a mail server, the mail it sends is printed here."""
+    if "worker" not in app.cli.commands:
+        return
+    if not os.environ.get("SMTP_HOST"):
+        port = stack.enter_context(printing_smtp_sink())
+        os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_SECURITY="none")
+        print(f"Mail the worker sends is printed here (an SMTP sink on port {port}).", flush=True)
+    worker = subprocess.Popen(unit_command(app, "worker"))
+    stack.callback(stop_worker, worker)
+    print(f"Background worker started (process {worker.pid}).", flush=True)
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    """Ask the worker to finish its jobs and stop; kill it if it takes too long."""
+    worker.terminate()
+    try:
+        worker.wait(WORKER_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
 def outbox_command(app: Flask, throwaway: bool) -> str | None:
     """The shell command that reads the app's outbox from another terminal, where it has one."""
     if "outbox" not in app.cli.commands:
         return None
-    flask = Path(sys.executable).with_name("flask")  # this environment's, not one on PATH
-    # The package by its path, not its name: the command must find this unit from any folder.
-    command = f"{shlex.quote(str(flask))} --app {shlex.quote(app.root_path)} outbox"
+    command = shlex.join(unit_command(app, "outbox"))
     if not throwaway:
         return f"{command}  (with the same DATABASE_URL and SECRET_KEY)"
     settings = " ".join(
@@ -134,6 +166,7 @@ def main() -> None:
             # A throwaway key for a throwaway database (units that sign tokens need one).
             os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
         app = scheduler.create_app()
+        start_worker(stack, app)
         url = f"http://{args.host}:{args.port}/api/v1"
         print(f"Serving the API at {url} (try {url}/health); Ctrl+C stops.", flush=True)
         if command := outbox_command(app, throwaway):

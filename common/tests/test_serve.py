@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 import types
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -251,6 +252,69 @@ def test_serve_prints_the_outbox_command_where_the_unit_has_one(fake_unit, monke
     assert "Read the mail it queues" in output
     assert "--app /units/unit2_auth/scheduler outbox" in output
     assert "DATABASE_URL=postgresql://" in output
+
+
+# A stand-in for a unit's `flask worker`: it mails through the SMTP server it was given, says
+# so in a file, and on SIGTERM notes that it was asked to stop.
+FAKE_WORKER = """
+import os, signal, smtplib, sys, time
+from pathlib import Path
+folder = Path(sys.argv[1])
+signal.signal(signal.SIGTERM, lambda *_: (folder.joinpath("stopped").touch(), sys.exit(0)))
+with smtplib.SMTP(os.environ["SMTP_HOST"], int(os.environ["SMTP_PORT"]), timeout=10) as smtp:
+    smtp.sendmail("app@example.edu", ["ada@example.edu"],
+                  "Subject: Your seat\\r\\n\\r\\nCS101 is yours.\\r\\n")
+folder.joinpath("sent").touch()
+time.sleep(60)
+"""
+
+
+def wait_for(path: Path) -> None:
+    """Wait, boundedly, for a file to appear."""
+    for _ in range(STARTUP_LINES):
+        if path.exists():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never appeared")
+
+
+def test_serve_runs_the_units_worker_with_a_sink_that_prints_its_mail_and_stops_it(
+    fake_unit, monkeypatch, capsys, tmp_path
+):
+    monkeypatch.setenv("DATABASE_URL", "")
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY"):  # serve sets them; restored after
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "argv", ["serve"])
+    monkeypatch.setattr(
+        serve, "unit_command", lambda app, name: [sys.executable, "-c", FAKE_WORKER, str(tmp_path)]
+    )
+
+    def create_app():
+        app = RecordingApp(os.environ["DATABASE_URL"], commands={"worker": object()})
+        app.then = lambda: wait_for(tmp_path / "sent")  # the worker mailed while the app ran
+        return app
+
+    monkeypatch.setattr(sys.modules["scheduler"], "create_app", create_app)
+
+    serve.main()
+
+    assert (tmp_path / "stopped").exists()  # asked to stop when serve stopped
+    output = capsys.readouterr().out
+    assert "Background worker started" in output
+    assert "--- Mail to ada@example.edu: Your seat\nCS101 is yours." in output
+
+
+def test_serve_leaves_a_given_smtp_server_alone_and_a_unit_without_worker_runs_none(
+    fake_unit, monkeypatch, capsys
+):
+    monkeypatch.setenv("DATABASE_URL", "")
+    monkeypatch.setenv("SMTP_HOST", "mail.example.edu")
+    monkeypatch.setattr(sys, "argv", ["serve"])
+
+    serve.main()
+
+    assert os.environ["SMTP_HOST"] == "mail.example.edu"
+    assert "worker" not in capsys.readouterr().out
 
 
 # A stand-in unit that really serves: serve runs as its own process, as under nox.
