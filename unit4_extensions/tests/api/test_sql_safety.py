@@ -443,7 +443,9 @@ def grows(*tables: str) -> frozenset[str]:
     return frozenset(tables)
 
 
-ACCOUNT_TABLES = grows("students", "users", "email_verifications", "outbox")
+# A registration also defers its mail's delivery (lesson 4.9): the job and its event are rows.
+QUEUE_TABLES = ("procrastinate_jobs", "procrastinate_events")
+ACCOUNT_TABLES = grows("students", "users", "email_verifications", "outbox", *QUEUE_TABLES)
 TARGETS = [
     Target("POST", "/courses", "title", post_body(course_body), "courses", grows("courses")),
     Target("POST", "/courses", "description", post_body(course_body), "courses", grows("courses")),

@@ -4,14 +4,29 @@ own: what they print, that init-db may run any number of times, and failures in 
 import itertools
 import os
 from collections.abc import Iterator
+from importlib.resources import files
 
 import psycopg
 import pytest
 from psycopg import sql
 
+from scheduler import migrator
 from scheduler_common.testing import conninfo
 
 _numbers = itertools.count(1)
+# Every migration, in the order an upgrade applies them; the baseline's come first.
+MIGRATIONS = sorted(
+    path.name.removesuffix(".sql")
+    for path in (files("scheduler") / "migrations").iterdir()
+    if path.name.endswith(".sql") and not path.name.endswith(".rollback.sql")
+)
+BASELINE = list(migrator.BASELINE)
+AFTER_THE_WAITLIST = MIGRATIONS[MIGRATIONS.index("0003_waitlist") + 1 :]
+
+
+def lines(template: str, ids: list[str]) -> str:
+    """One line of output per migration id."""
+    return "".join(template.format(id) + "\n" for id in ids)
 
 
 @pytest.fixture
@@ -37,10 +52,7 @@ def flask_command(app, empty_database_url):
 
 
 def test_init_db_migrates_an_empty_database_and_then_has_nothing_to_do(flask_command):
-    assert flask_command("init-db") == (
-        0,
-        "Applied 0001_unit1_catalog.\nApplied 0002_unit2_auth.\nApplied 0003_waitlist.\n",
-    )
+    assert flask_command("init-db") == (0, lines("Applied {}.", MIGRATIONS))
     assert flask_command("init-db") == (0, "The schema is up to date.\n")
 
 
@@ -48,42 +60,38 @@ def test_init_db_adopts_a_database_built_from_the_old_schema_files(
     flask_command, empty_database_url
 ):
     flask_command("init-db")
-    flask_command("db", "downgrade")
+    flask_command("db", "downgrade", "--steps", str(len(MIGRATIONS) - len(BASELINE)))
     with psycopg.connect(empty_database_url) as conn:  # forget the record, keep the tables
         conn.execute("DELETE FROM _yoyo_migration")
 
     code, output = flask_command("init-db")
 
     assert code == 0
-    assert output == (
-        "Adopted 0001_unit1_catalog: its tables were already there.\n"
-        "Adopted 0002_unit2_auth: its tables were already there.\n"
-        "Applied 0003_waitlist.\n"
+    assert output == lines("Adopted {}: its tables were already there.", BASELINE) + lines(
+        "Applied {}.", MIGRATIONS[len(BASELINE) :]
     )
 
 
 def test_status_lists_every_migration_applied_or_pending(flask_command):
-    assert flask_command("db", "status") == (
-        0,
-        "pending  0001_unit1_catalog\npending  0002_unit2_auth\npending  0003_waitlist\n",
-    )
+    assert flask_command("db", "status") == (0, lines("pending  {}", MIGRATIONS))
     flask_command("db", "upgrade")
     flask_command("db", "downgrade")
 
     assert flask_command("db", "status") == (
         0,
-        "applied  0001_unit1_catalog\napplied  0002_unit2_auth\npending  0003_waitlist\n",
+        lines("applied  {}", MIGRATIONS[:-1]) + lines("pending  {}", MIGRATIONS[-1:]),
     )
 
 
 def test_downgrade_rolls_back_the_newest_or_says_there_is_nothing(flask_command):
     flask_command("init-db")
 
-    assert flask_command("db", "downgrade", "--steps", "2") == (
+    all_but_the_first = len(MIGRATIONS) - 1
+    assert flask_command("db", "downgrade", "--steps", str(all_but_the_first)) == (
         0,
-        "Rolled back 0003_waitlist.\nRolled back 0002_unit2_auth.\n",
+        lines("Rolled back {}.", MIGRATIONS[:0:-1]),
     )
-    assert flask_command("db", "downgrade", "--steps", "5") == (
+    assert flask_command("db", "downgrade", "--steps", str(len(MIGRATIONS))) == (
         0,
         "Rolled back 0001_unit1_catalog.\n",
     )
@@ -106,13 +114,16 @@ def test_a_refused_rollback_is_one_line_and_changes_nothing(flask_command, empty
             "INSERT INTO enrollments (section_id, student_id, status, waitlist_ticket)"
             " VALUES (1, 1, 'waitlisted', 1)"
         )
+    flask_command("db", "downgrade", "--steps", str(len(AFTER_THE_WAITLIST)))
 
     code, output = flask_command("db", "downgrade")
 
     assert code == 1
     assert output.startswith("Error: The migration failed and changed nothing: students are on")
     assert "Traceback" not in output
-    assert flask_command("db", "status")[1].endswith("applied  0003_waitlist\n")
+    assert flask_command("db", "status")[1].endswith(
+        lines("applied  {}", ["0003_waitlist"]) + lines("pending  {}", AFTER_THE_WAITLIST)
+    )
 
 
 def test_a_hand_changed_baseline_is_one_line(flask_command, empty_database_url):
