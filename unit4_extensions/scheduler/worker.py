@@ -18,15 +18,19 @@ from scheduler.extensions import database
 from scheduler_common.db import WITHOUT_JIT, bounded_waits
 
 
-def worker_queue(app: Flask) -> procrastinate.App:
-    """The queue with a connector of the worker's own: procrastinate's workers are
-    asynchronous (they listen for new jobs and beat their heart while tasks run)."""
+@contextmanager
+def worker_queue(app: Flask) -> Iterator[procrastinate.App]:
+    """The queue with a connector of the worker's own while the block runs: procrastinate's
+    workers are asynchronous (they listen for new jobs and beat their heart while tasks run).
+    The queue itself gets it, not a copy: its tasks (the periodic ones too, deferred by the
+    worker) defer through the app they were registered on."""
     url = app.config["DATABASE_URL"]
     connector = procrastinate.PsycopgConnector(
         conninfo=url,
         kwargs={"options": bounded_waits(url, None, app.config["DB_LOCK_TIMEOUT"]) + WITHOUT_JIT},
     )
-    return queue.with_connector(connector)
+    with queue.replace_connector(connector) as worker:
+        yield worker
 
 
 def worker_context(app: Flask) -> dict:
@@ -40,13 +44,13 @@ def worker_context(app: Flask) -> dict:
 def run_worker(app: Flask, *, wait: bool = True, **options) -> None:
     """Run jobs until stopped (SIGINT or SIGTERM let the jobs in flight finish), or, with
     `wait=False`, until the queue is empty (the tests)."""
-    worker = worker_queue(app)
 
     async def work() -> None:
-        async with worker.open_async():
-            await worker.run_worker_async(
-                wait=wait, additional_context=worker_context(app), **options
-            )
+        with worker_queue(app) as worker:
+            async with worker.open_async():
+                await worker.run_worker_async(
+                    wait=wait, additional_context=worker_context(app), **options
+                )
 
     asyncio.run(work())
     # --8<-- [end:run-worker]

@@ -170,10 +170,11 @@ def promote_next(conn: Connection, section_id: int) -> dict | None:
     # --8<-- [end:promote-next]
 
 
-def delete(conn: Connection, section_id: int, student_id: int) -> bool:
-    """Drop the student from the section; say whether they were enrolled."""
-    cursor = conn.execute(
-        "DELETE FROM enrollments WHERE section_id = %s AND student_id = %s",
+def delete(conn: Connection, section_id: int, student_id: int) -> str | None:
+    """Drop the student from the section; return the status they had ('enrolled' or
+    'waitlisted'), or None if they were neither."""
+    row = conn.execute(
+        "DELETE FROM enrollments WHERE section_id = %s AND student_id = %s RETURNING status",
         (section_id, student_id),
-    )
-    return cursor.rowcount == 1
+    ).fetchone()
+    return row["status"] if row else None

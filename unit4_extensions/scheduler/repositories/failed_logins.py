@@ -38,3 +38,18 @@ def since(conn: Connection, email: str, client: str, start: datetime) -> dict:
         """,
         {"email": email, "client": client, "start": start},
     ).fetchone()
+
+
+def purge(conn: Connection, before: datetime, limit: int) -> int:
+    """Delete up to `limit` failures made at or before `before` (older than every window a
+    throttle counts in); return how many."""
+    return conn.execute(
+        """
+        DELETE FROM failed_logins
+         WHERE id IN (SELECT id FROM failed_logins
+                       WHERE attempted_at <= %(before)s
+                       ORDER BY id
+                       LIMIT %(limit)s)
+        """,
+        {"before": before, "limit": limit},
+    ).rowcount

@@ -48,3 +48,29 @@ def revoke_family(conn: Connection, family_id: UUID) -> None:
         "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = %s AND revoked_at IS NULL",
         (family_id,),
     )
+
+
+# --8<-- [start:purge]
+# A used token is the evidence of a theft: presented again, it revokes its family (see
+# services.auth.refresh). It must stay while that family still has a token that works, or a
+# thief replaying it would be refused without the family being revoked, and keep its live
+# token. A family with no usable token left (all used, expired or revoked) can do no harm:
+# its rows go together.
+def purge(conn: Connection, now: datetime, limit: int) -> int:
+    """Delete up to `limit` tokens of families that have no usable token left `now`; return
+    how many."""
+    return conn.execute(
+        """
+        DELETE FROM refresh_tokens
+         WHERE id IN (SELECT spent.id FROM refresh_tokens AS spent
+                       WHERE NOT EXISTS (
+                             SELECT FROM refresh_tokens AS live
+                              WHERE live.family_id = spent.family_id
+                                AND live.used_at IS NULL AND live.revoked_at IS NULL
+                                AND live.expires_at > %(now)s)
+                       ORDER BY spent.id
+                       LIMIT %(limit)s)
+        """,
+        {"now": now, "limit": limit},
+    ).rowcount
+    # --8<-- [end:purge]

@@ -39,3 +39,21 @@ def use(conn: Connection, token_hash: str, now: datetime) -> int | None:
         {"token_hash": token_hash, "now": now},
     ).fetchone()
     return row["user_id"] if row else None
+
+
+# --8<-- [start:purge]
+def purge(conn: Connection, now: datetime, counted_since: datetime, limit: int) -> int:
+    """Delete up to `limit` tokens that can no longer be used (used, or expired by `now`) and
+    no longer count towards the resend limit (made before `counted_since`); return how many."""
+    return conn.execute(
+        """
+        DELETE FROM email_verifications
+         WHERE id IN (SELECT id FROM email_verifications
+                       WHERE (used_at IS NOT NULL OR expires_at <= %(now)s)
+                         AND created_at <= %(counted_since)s
+                       ORDER BY id
+                       LIMIT %(limit)s)
+        """,
+        {"now": now, "counted_since": counted_since, "limit": limit},
+    ).rowcount
+    # --8<-- [end:purge]

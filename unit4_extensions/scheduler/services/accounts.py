@@ -16,6 +16,7 @@ from scheduler.unit_of_work import Database
 
 # --8<-- [start:mail-limit]
 MAX_MAILS_PER_HOUR = 5  # verification mails per account; more would let anyone spam it
+MAIL_LIMIT_WINDOW = timedelta(hours=1)  # the hour those mails are counted over
 # --8<-- [end:mail-limit]
 
 
@@ -85,7 +86,7 @@ def resend_verification(database: Database, email: str, settings: AuthSettings) 
         if user is None or user["is_verified"]:
             return
         users.lock(conn, user["id"])  # concurrent resends count one after another
-        an_hour_ago = settings.clock() - timedelta(hours=1)
+        an_hour_ago = settings.clock() - MAIL_LIMIT_WINDOW
         if verifications.count_since(conn, user["id"], an_hour_ago) < MAX_MAILS_PER_HOUR:
             send_verification(conn, user, settings)
     # --8<-- [end:verify]

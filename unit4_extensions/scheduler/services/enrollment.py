@@ -2,18 +2,24 @@
 credit load, and who may see an enrollment or a roster.
 
 A waiting student is held to the same rules as a seated one: their clashes and credits count
-as if they had the seat. The promotion (`promote_next`, the next issue's background job) can
-then seat the next in line without checking anything but the free seat.
+as if they had the seat. The promotion (`promote_next`, run by the background job
+`promote_waitlist` after a drop or a raised capacity) can then seat the next in line without
+checking anything but the free seat.
 """
+
+from contextlib import suppress
 
 from psycopg import Connection
 
+from scheduler.background import later
 from scheduler.identity import Identity
 from scheduler.meetings import Meeting
 from scheduler.repositories import enrollments, sections
+from scheduler.repositories.courses import courses
 from scheduler.repositories.students import students
 from scheduler.services.access import ensure_student_or_admin, ensure_teaches_or_admin
 from scheduler.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from scheduler.services.mail import queue_mail
 from scheduler.unit_of_work import Database
 
 MAX_CREDITS_PER_TERM = 18
@@ -74,30 +80,71 @@ def check_duplicate_and_timetable(conn: Connection, section: dict, student_id: i
     return found
 
 
+# --8<-- [start:drop]
 def drop(database: Database, actor: Identity, section_id: int, student_id: int) -> None:
     """Drop a student from a section, seat or place in line (themselves, or anyone for an
-    admin). Nobody is renumbered: positions are counted from the tickets that still wait."""
+    admin). Nobody is renumbered: positions are counted from the tickets that still wait. A
+    freed seat goes to the next in line, in the background."""
     ensure_student_or_admin(actor, student_id)
     with database.transaction() as conn:
         # The section's lock, as enrolling and promoting take it: a promotion never picks
         # a student whose drop is committing at that moment.
         sections.lock(conn, section_id)
-        if not enrollments.delete(conn, section_id, student_id):
+        status = enrollments.delete(conn, section_id, student_id)
+        if status is None:
             raise NotFound(f"Student {student_id} is not enrolled in section {section_id}.")
+        # Deferred on this transaction: a drop that rolls back promotes nobody.
+        if status == "enrolled" and enrollments.has_waitlist(conn, section_id):
+            later(conn, "promote_waitlist", section_id=section_id)
+        # --8<-- [end:drop]
 
 
 # --8<-- [start:promote-next]
 def promote_next(database: Database, section_id: int) -> dict | None:
-    """Seat the next in the section's line if a seat is free; return that enrollment, or
-    None. The seam for the next issue's background job: nothing calls it on a request."""
+    """Seat the next in the section's line if a seat is free, and mail them in the same
+    transaction; return that enrollment, or None. One promotion per transaction, under the
+    section's lock as enrolling takes it: the background job `promote_waitlist` calls it."""
     with database.transaction() as conn:
         section = sections.lock(conn, section_id)
         if section is None:
             raise NotFound(f"No section with id {section_id}.")
+        # The seat check, under the lock: a job run twice, or two at once, seats nobody twice.
         if enrollments.count(conn, section_id) >= section["capacity"]:
             return None
-        return enrollments.promote_next(conn, section_id)
+        promoted = enrollments.promote_next(conn, section_id)
+        if promoted is not None:
+            tell_promoted_student(conn, section, promoted["student_id"])
+        return promoted
         # --8<-- [end:promote-next]
+
+
+# --8<-- [start:fill-free-seats]
+def fill_free_seats(database: Database, section_id: int) -> list[dict]:
+    """Seat the next in line until no seat is free or nobody waits; return the enrollments
+    made. A section deleted meanwhile has nobody left to seat: that is no error."""
+    promoted: list[dict] = []
+    # One transaction per seat, so each one's lock is short and every seat given is kept.
+    with suppress(NotFound):
+        while (enrollment := promote_next(database, section_id)) is not None:
+            promoted.append(enrollment)
+    return promoted
+    # --8<-- [end:fill-free-seats]
+
+
+def tell_promoted_student(conn: Connection, section: dict, student_id: int) -> None:
+    """Queue the mail that tells a student they left the waitlist for a seat."""
+    student = students.get(conn, student_id)
+    course = courses.get(conn, section["course_id"])
+    queue_mail(
+        conn,
+        student["email"],
+        f"You have a seat in {course['code']}",
+        f"Hello {student['full_name']},\n\n"
+        f"A seat freed up: you have a seat in {course['code']} ({course['title']}), "
+        f"section {section['id']}, term {section['term']}. You are no longer on its waitlist; "
+        "it is in your schedule now.\n\n"
+        "If you no longer want it, drop it so that the next student in line gets it.",
+    )
 
 
 # --8<-- [start:roster]

@@ -2,6 +2,7 @@
 
 from psycopg import Connection
 
+from scheduler.background import later
 from scheduler.identity import Identity
 from scheduler.repositories import enrollments, sections
 from scheduler.repositories.courses import courses
@@ -49,7 +50,8 @@ def create_section(database: Database, fields: dict) -> dict:
 def update_section(database: Database, actor: Identity, section_id: int, fields: dict) -> dict:
     """Change a section without breaking its room, its seats or its students' timetables.
 
-    Admins may change anything; an instructor only the notes of a section they teach.
+    Admins may change anything; an instructor only the notes of a section they teach. Seats
+    a raised capacity adds go to the waitlist, by the background job `promote_waitlist`.
     """
     with database.transaction() as conn:
         current = sections.lock(conn, section_id)
@@ -63,6 +65,9 @@ def update_section(database: Database, actor: Identity, section_id: int, fields:
         check_references(conn, merged)
         check_enrolled_students(conn, current, merged, fields)
         sections.sections.update(conn, section_id, fields)
+        # New seats go to the line, in the background and only if this change commits.
+        if merged["capacity"] > current["capacity"] and enrollments.has_waitlist(conn, section_id):
+            later(conn, "promote_waitlist", section_id=section_id)
         return sections.get(conn, section_id)
         # --8<-- [end:update]
 

@@ -1,6 +1,8 @@
-"""The waitlist below HTTP: `promote_next`, the seam the next issue's background job will call
+"""The waitlist below HTTP: `promote_next`, which the background job `promote_waitlist` calls
 (a freed seat goes to the next in line, and only a free seat, even while that student drops
-out), and the checks the migration puts on the table."""
+out); concurrent drops and concurrent promotions never seat one student twice or over-fill the
+section; a drop that rolls back defers nothing; and the checks the migration puts on the
+table."""
 
 import time
 from collections.abc import Iterator
@@ -189,3 +191,99 @@ def test_the_table_refuses_a_status_and_ticket_that_disagree(db, status, ticket,
         )
 
     assert raised.value.diag.constraint_name == constraint
+
+
+def promotion_jobs(db) -> list[dict]:
+    """The promote_waitlist jobs in the queue: their arguments and status."""
+    return db.execute(
+        "SELECT args, status FROM procrastinate_jobs"
+        " WHERE task_name = 'promote_waitlist' ORDER BY id"
+    ).fetchall()
+
+
+@pytest.fixture
+def full_line(db) -> tuple[int, list[int], list[int]]:
+    """A section of two seats, both taken, and three students waiting (in that order)."""
+    section_id = new_section(db, capacity=2)
+    students = new_students(db, 5)
+    for student_id in students[:2]:
+        join(db, section_id, student_id, "enrolled")
+    for student_id in students[2:]:
+        join(db, section_id, student_id, "waitlisted")
+    return section_id, students[:2], students[2:]
+
+
+def test_two_concurrent_drops_defer_two_promotions_and_seat_nobody(
+    database, db, database_url, full_line
+):
+    section_id, seated, waiting = full_line
+
+    # Both drops queue behind the test's lock on the section and run one after the other.
+    with psycopg.connect(database_url) as blocker, ThreadPoolExecutor(max_workers=2) as pool:
+        blocker.execute("SELECT FROM sections WHERE id = %s FOR UPDATE", (section_id,))
+        drops = [
+            pool.submit(enrollment.drop, database, ADMIN, section_id, student_id)
+            for student_id in seated
+        ]
+        wait_for_lock_waiters(db, 2)
+        blocker.rollback()
+        for dropping in drops:
+            dropping.result(timeout=TIMEOUT)
+
+    assert promotion_jobs(db) == [{"args": {"section_id": section_id}, "status": "todo"}] * 2
+    assert line(db, section_id) == [
+        (student_id, "waitlisted", position) for position, student_id in enumerate(waiting, 1)
+    ]
+
+
+def test_two_promotions_at_once_never_seat_one_student_twice_or_over_fill(
+    database, db, database_url, full_line
+):
+    section_id, seated, waiting = full_line
+    db.execute("DELETE FROM enrollments WHERE student_id = ANY(%s)", (seated,))  # two free seats
+
+    # The test holds the first in line's row. With the section's lock, one promotion waits
+    # for that row and the other for the section; without it, both would pick that student.
+    with psycopg.connect(database_url) as blocker, ThreadPoolExecutor(max_workers=2) as pool:
+        blocker.execute(
+            "SELECT FROM enrollments WHERE section_id = %s AND student_id = %s FOR UPDATE",
+            (section_id, waiting[0]),
+        )
+        runs = [pool.submit(enrollment.fill_free_seats, database, section_id) for _ in range(2)]
+        wait_for_lock_waiters(db, 2)
+        blocker.rollback()
+        promoted = [seat["student_id"] for run in runs for seat in run.result(timeout=TIMEOUT)]
+
+    assert sorted(promoted) == sorted(waiting[:2])
+    assert line(db, section_id) == [
+        (waiting[0], "enrolled", None),
+        (waiting[1], "enrolled", None),
+        (waiting[2], "waitlisted", 1),
+    ]
+    mails = db.execute("SELECT to_address FROM outbox ORDER BY to_address").fetchall()
+    assert [mail["to_address"] for mail in mails] == sorted(
+        f"s{number}@example.edu" for number in (3, 4)
+    )
+
+
+def test_a_drop_that_rolls_back_defers_no_promotion(database, db, full_line):
+    section_id, seated, _ = full_line
+    # A check that fails at COMMIT, after the drop has deferred its job: all of it rolls back.
+    db.execute(
+        """
+        CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql
+            AS $$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$;
+        CREATE CONSTRAINT TRIGGER refuse_drops AFTER DELETE ON enrollments
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_at_commit();
+        """
+    )
+
+    with pytest.raises(psycopg.errors.RaiseException):
+        enrollment.drop(database, ADMIN, section_id, seated[0])
+
+    assert promotion_jobs(db) == []
+    assert (seated[0], "enrolled", None) in line(db, section_id)
+
+
+def test_filling_the_seats_of_a_deleted_section_seats_nobody(database):
+    assert enrollment.fill_free_seats(database, 987654) == []

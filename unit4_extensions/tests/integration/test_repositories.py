@@ -409,10 +409,10 @@ def test_enrollment_create_get_count_and_delete(conn):
     assert enrollment["enrolled_at"].tzinfo is not None
     assert enrollments.get(conn, section["id"], student["id"]) == enrollment
     assert enrollments.count(conn, section["id"]) == 1
-    assert enrollments.delete(conn, section["id"], student["id"]) is True
+    assert enrollments.delete(conn, section["id"], student["id"]) == "enrolled"
     assert enrollments.get(conn, section["id"], student["id"]) is None
     assert enrollments.count(conn, section["id"]) == 0
-    assert enrollments.delete(conn, section["id"], student["id"]) is False
+    assert enrollments.delete(conn, section["id"], student["id"]) is None
 
 
 def test_enrolling_twice_violates_the_primary_key(conn):
