@@ -78,6 +78,8 @@ def register_worker_commands(app: Flask) -> None:
             concurrency=concurrency or current_app.config["WORKER_CONCURRENCY"],
             queues=queues or None,
             shutdown_graceful_timeout=current_app.config["WORKER_SHUTDOWN_TIMEOUT"],
+            update_heartbeat_interval=current_app.config["WORKER_HEARTBEAT"],
+            stalled_worker_timeout=current_app.config["WORKER_STALLED_AFTER"],
         )
 
     @app.cli.group("jobs")
