@@ -2,8 +2,6 @@
 -- mail, sent or not, stays in the outbox.
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '60s';
--- squawk-ignore require-concurrent-index-deletion
-DROP INDEX outbox_unsent_idx;
 -- squawk-ignore ban-drop-column
 ALTER TABLE outbox DROP COLUMN rejected_at;
 -- squawk-ignore ban-drop-column

@@ -16,9 +16,3 @@ ALTER TABLE outbox
     -- `flask jobs retry` sends it again once the cause is fixed.
     ADD COLUMN rejected_at timestamptz;
 -- --8<-- [end:columns]
-
--- The sweep looks for unsent mail every few minutes; the unsent are few, so a partial index
--- stays small however long the outbox grows. Built inside the migration's transaction:
--- CONCURRENTLY cannot be, and the table is locked by the columns above until the end anyway.
--- squawk-ignore require-concurrent-index-creation
-CREATE INDEX outbox_unsent_idx ON outbox (id) WHERE sent_at IS NULL;

@@ -78,7 +78,7 @@ def lock_unsent_without_job(conn: Connection, limit: int) -> list[int]:
                 AND job.status IN ('todo', 'doing')
                 AND job.args @> jsonb_build_object('outbox_id', mail.id)
           )
-        ORDER BY id
+        ORDER BY created_at, id  -- outbox_unsent_idx: the unsent are few, however many sent
         LIMIT %s
         FOR UPDATE OF mail SKIP LOCKED
         """,
