@@ -3,6 +3,8 @@ worker's jobs send each mail once, keep what failed, retry what may pass later, 
 gives mail without a job one. Every check reads what the server received."""
 
 import socket
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -121,6 +123,41 @@ def test_a_mail_already_sent_is_not_sent_again_when_a_job_for_it_runs_again(
     assert len(smtp_sink.messages) == 1
     assert outbox_row(db, outbox_id)["sent_at"] == sent_at
     assert [job["status"] for job in delivery_jobs(db)] == ["succeeded", "succeeded"]
+
+
+def test_a_second_job_for_a_mail_being_sent_leaves_it_to_the_first(app, smtp_sink, run_jobs, db):
+    held = smtp_sink.hold("DATA", ADDRESS)
+    outbox_id = queue(app)
+    defer(app, "deliver_mail", outbox_id=outbox_id)
+    worker = threading.Thread(target=run_jobs, kwargs={"concurrency": 2})
+    worker.start()
+    try:
+        assert held.reached.wait(30)
+        # While the first job holds the row (the server has the mail, the job has no answer
+        # yet), the second one finds it locked and is done at once, having sent nothing.
+        assert wait_until(lambda: "succeeded" in statuses(db))
+        assert len(smtp_sink.messages) == 1
+    finally:
+        held.release.set()
+        worker.join(60)
+
+    assert len(smtp_sink.messages) == 1
+    assert statuses(db) == ["succeeded", "succeeded"]
+
+
+def statuses(db) -> list[str]:
+    """The status of each deliver_mail job, oldest first."""
+    return [job["status"] for job in delivery_jobs(db)]
+
+
+def wait_until(condition, timeout: float = 20) -> bool:
+    """Poll `condition` until it holds or `timeout` seconds pass; return whether it held."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def test_a_job_for_a_mail_that_is_gone_sends_nothing_and_succeeds(app, smtp_sink, run_jobs, db):
@@ -272,3 +309,37 @@ def insert_mail(db, to_address: str, **columns) -> int:
         f"INSERT INTO outbox ({names}) VALUES ({placeholders}) RETURNING id",  # noqa: S608
         values,
     ).fetchone()["id"]
+
+
+def running_under_a_worker(db, outbox_id: int, silent_for: float) -> None:
+    """Make the mail's job look taken by a worker whose last heartbeat was `silent_for`
+    seconds ago (as if that worker died while sending it, or is still sending)."""
+    worker_id = db.execute(
+        "INSERT INTO procrastinate_workers (last_heartbeat)"
+        " VALUES (now() - make_interval(secs => %s)) RETURNING id",
+        (silent_for,),
+    ).fetchone()["id"]
+    db.execute(
+        "UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s"
+        " WHERE task_name = 'deliver_mail' AND args @> jsonb_build_object('outbox_id', %s::bigint)",
+        (worker_id, outbox_id),
+    )
+
+
+def test_jobs_of_a_worker_silent_for_worker_stalled_after_run_again_and_others_do_not(
+    app, smtp_sink, run_jobs, db
+):
+    app.config["WORKER_STALLED_AFTER"] = 5
+    of_a_dead_worker = queue(app, "dead@example.edu")
+    running_under_a_worker(db, of_a_dead_worker, silent_for=10)
+    of_a_live_worker = queue(app, "live@example.edu")
+    running_under_a_worker(db, of_a_live_worker, silent_for=0)
+
+    defer(app, "retry_stalled_jobs", timestamp=0)
+    run_jobs()
+
+    assert len(smtp_sink.to("dead@example.edu")) == 1
+    assert smtp_sink.to("live@example.edu") == []
+    assert outbox_row(db, of_a_live_worker)["sent_at"] is None
+    statuses = {job["args"]["outbox_id"]: job["status"] for job in delivery_jobs(db)}
+    assert statuses == {of_a_dead_worker: "succeeded", of_a_live_worker: "doing"}
