@@ -46,7 +46,7 @@ class Sink:
         self.holds.append(held)
         return held
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ARG002, N802 (aiosmtpd's names)
+    async def handle_RCPT(self, _server, _session, envelope, address, _options):  # noqa: N802
         """Accept (or refuse) one recipient, after any hold at this step."""
         await self.wait_if_held("RCPT", address)
         if self.refusal:
@@ -54,7 +54,7 @@ class Sink:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ARG002, N802
+    async def handle_DATA(self, _server, _session, envelope):  # noqa: N802
         """Keep the message, then (after any hold) say so: a hold here is the window in
         which the server has the mail but its client has not heard."""
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)

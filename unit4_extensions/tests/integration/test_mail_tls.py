@@ -16,7 +16,7 @@ from scheduler.services.mail import queue_mail
 
 USERNAME, PASSWORD = "scheduler", "s3cret-smtp-password"
 # aiosmtpd warns of AUTH without STARTTLS; with `tls` the whole connection is TLS already.
-pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+AUTH_OVER_TLS = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +36,7 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
     return cert, key
 
 
-def check_login(server, session, envelope, mechanism, auth_data) -> AuthResult:
+def check_login(_server, _session, _envelope, _mechanism, auth_data) -> AuthResult:
     """aiosmtpd's authenticator: only USERNAME with PASSWORD gets in."""
     valid = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
         USERNAME.encode(),
@@ -92,6 +92,7 @@ def outbox_row(db, outbox_id: int) -> dict:
     return db.execute("SELECT * FROM outbox WHERE id = %s", (outbox_id,)).fetchone()
 
 
+@AUTH_OVER_TLS
 @pytest.mark.parametrize("security", ["starttls", "tls"])
 def test_mail_goes_over_tls_with_the_login(app, tls_server, run_jobs, db, security):
     sink = tls_server(security)
@@ -104,6 +105,7 @@ def test_mail_goes_over_tls_with_the_login(app, tls_server, run_jobs, db, securi
     assert outbox_row(db, outbox_id)["sent_at"] is not None
 
 
+@AUTH_OVER_TLS
 def test_a_certificate_nobody_vouches_for_is_refused_and_the_mail_waits(
     app, tls_server, run_jobs, db, monkeypatch, tmp_path
 ):
