@@ -4,6 +4,7 @@ own: what they print, that init-db may run any number of times, and failures in 
 import itertools
 import os
 from collections.abc import Iterator
+from importlib.resources import files
 
 import psycopg
 import pytest
@@ -12,6 +13,19 @@ from psycopg import sql
 from scheduler_common.testing import conninfo
 
 _numbers = itertools.count(1)
+# Every migration, oldest first; the baseline is the first two, the waitlist's is the third,
+# and later lessons add more after it.
+MIGRATIONS = sorted(
+    path.name.removesuffix(".sql")
+    for path in (files("scheduler") / "migrations").iterdir()
+    if path.name.endswith(".sql") and not path.name.endswith(".rollback.sql")
+)
+AFTER_THE_WAITLIST = MIGRATIONS[MIGRATIONS.index("0003_waitlist") + 1 :]
+
+
+def lines(template: str, migrations: list[str]) -> str:
+    """One line per migration, `template` filled in with its id."""
+    return "".join(template.format(migration) + "\n" for migration in migrations)
 
 
 @pytest.fixture
@@ -37,10 +51,7 @@ def flask_command(app, empty_database_url):
 
 
 def test_init_db_migrates_an_empty_database_and_then_has_nothing_to_do(flask_command):
-    assert flask_command("init-db") == (
-        0,
-        "Applied 0001_unit1_catalog.\nApplied 0002_unit2_auth.\nApplied 0003_waitlist.\n",
-    )
+    assert flask_command("init-db") == (0, lines("Applied {}.", MIGRATIONS))
     assert flask_command("init-db") == (0, "The schema is up to date.\n")
 
 
@@ -48,7 +59,7 @@ def test_init_db_adopts_a_database_built_from_the_old_schema_files(
     flask_command, empty_database_url
 ):
     flask_command("init-db")
-    flask_command("db", "downgrade")
+    flask_command("db", "downgrade", "--steps", str(len(MIGRATIONS) - 2))
     with psycopg.connect(empty_database_url) as conn:  # forget the record, keep the tables
         conn.execute("DELETE FROM _yoyo_migration")
 
@@ -58,30 +69,28 @@ def test_init_db_adopts_a_database_built_from_the_old_schema_files(
     assert output == (
         "Adopted 0001_unit1_catalog: its tables were already there.\n"
         "Adopted 0002_unit2_auth: its tables were already there.\n"
-        "Applied 0003_waitlist.\n"
+        + lines("Applied {}.", MIGRATIONS[2:])
     )
 
 
 def test_status_lists_every_migration_applied_or_pending(flask_command):
-    assert flask_command("db", "status") == (
-        0,
-        "pending  0001_unit1_catalog\npending  0002_unit2_auth\npending  0003_waitlist\n",
-    )
+    assert flask_command("db", "status") == (0, lines("pending  {}", MIGRATIONS))
     flask_command("db", "upgrade")
-    flask_command("db", "downgrade")
+    flask_command("db", "downgrade", "--steps", str(len(MIGRATIONS) - 2))
 
     assert flask_command("db", "status") == (
         0,
-        "applied  0001_unit1_catalog\napplied  0002_unit2_auth\npending  0003_waitlist\n",
+        lines("applied  {}", MIGRATIONS[:2]) + lines("pending  {}", MIGRATIONS[2:]),
     )
 
 
 def test_downgrade_rolls_back_the_newest_or_says_there_is_nothing(flask_command):
     flask_command("init-db")
+    newest_but_one = len(MIGRATIONS) - 1
 
-    assert flask_command("db", "downgrade", "--steps", "2") == (
+    assert flask_command("db", "downgrade", "--steps", str(newest_but_one)) == (
         0,
-        "Rolled back 0003_waitlist.\nRolled back 0002_unit2_auth.\n",
+        lines("Rolled back {}.", MIGRATIONS[:0:-1]),
     )
     assert flask_command("db", "downgrade", "--steps", "5") == (
         0,
@@ -95,6 +104,7 @@ def test_downgrade_rolls_back_the_newest_or_says_there_is_nothing(flask_command)
 
 def test_a_refused_rollback_is_one_line_and_changes_nothing(flask_command, empty_database_url):
     flask_command("init-db")
+    flask_command("db", "downgrade", "--steps", str(len(AFTER_THE_WAITLIST)))
     with psycopg.connect(empty_database_url) as conn:
         conn.execute(
             "INSERT INTO courses (code, title, credits) VALUES ('CS101', 'C', 3);"
@@ -112,7 +122,9 @@ def test_a_refused_rollback_is_one_line_and_changes_nothing(flask_command, empty
     assert code == 1
     assert output.startswith("Error: The migration failed and changed nothing: students are on")
     assert "Traceback" not in output
-    assert flask_command("db", "status")[1].endswith("applied  0003_waitlist\n")
+    assert flask_command("db", "status")[1].endswith(
+        "applied  0003_waitlist\n" + lines("pending  {}", AFTER_THE_WAITLIST)
+    )
 
 
 def test_a_hand_changed_baseline_is_one_line(flask_command, empty_database_url):
