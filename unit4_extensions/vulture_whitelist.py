@@ -6,6 +6,7 @@ from psycopg_pool import ConnectionPool
 from werkzeug.routing import Map
 
 from scheduler.http import IdConverter
+from tests.smtp_sink import Sink
 
 IdConverter.regex  # Werkzeug matches a URL's id segment against it
 IdConverter.to_python  # Werkzeug turns the matched segment into the view's argument
@@ -13,3 +14,5 @@ IdConverter.to_url  # url_for writes an id back into a URL
 Map.strict_slashes  # Werkzeug reads it when matching /courses/ against /courses
 Flask.test_client_class  # app.test_client() builds one of these (the tests' contract check)
 ConnectionPool.timeout  # psycopg_pool reads it per wait (the outage tests shorten it)
+Sink.handle_RCPT  # aiosmtpd calls its handler's hooks by name
+Sink.handle_DATA

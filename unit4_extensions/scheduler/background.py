@@ -16,16 +16,9 @@ queue = procrastinate.App(
 )
 
 
-# A worker gives the queue its asynchronous connector while it runs (scheduler.worker), and
-# tasks defer jobs too (a promotion queues its mail): deferring on a psycopg connection it is
-# given needs a synchronous connector, so jobs are deferred through one of their own.
-deferring = procrastinate.manager.JobManager(procrastinate.SyncPsycopgConnector())
-
-
 # --8<-- [start:later]
 def later(conn: Connection, task: str, **arguments) -> None:
     """Defer the job `task(**arguments)` in the transaction `conn` is in: the job exists if,
     and only if, that transaction commits."""
-    job = queue.configure_task(task).job
-    procrastinate.jobs.JobDeferrer(deferring, job, connection=conn).defer(**arguments)
+    queue.configure_task(task, connection=conn).defer(**arguments)
     # --8<-- [end:later]

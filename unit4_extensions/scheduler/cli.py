@@ -1,5 +1,6 @@
 """`flask create-admin` and `flask create-instructor-account`: staff accounts are made here,
-since registration only ever makes students. `flask outbox`: read the mail nobody sends yet."""
+since registration only ever makes students. `flask outbox`: read the mail, and whether the
+worker has sent it."""
 
 import re
 import sys
@@ -52,11 +53,21 @@ def verification_token(body: str) -> str | None:
     return match[1] if match else None
 
 
+def delivery_status(mail: dict) -> str:
+    """Whether the worker has sent the mail, and if not, what its attempts met."""
+    if mail["sent_at"]:
+        return f"sent {mail['sent_at'].isoformat()}"
+    if mail["attempts"]:
+        return f"not sent yet after {mail['attempts']} attempt(s): {mail['last_error']}"
+    return "not sent yet"
+
+
 def show_mail(mail: dict) -> None:
     """Print one mail, headers first, as a mail reader would."""
     click.echo(f"To: {mail['to_address']}")
     click.echo(f"Subject: {mail['subject']}")
     click.echo(f"Created: {mail['created_at'].isoformat()}")
+    click.echo(f"Status: {delivery_status(mail)}")
     click.echo("")
     click.echo(mail["body"])
     click.echo("-" * 72)
@@ -99,7 +110,7 @@ def register_auth_commands(app: Flask) -> None:
         help="Print only the verification token of the newest matching mail (for scripts).",
     )
     def outbox_command(address: str | None, limit: int, token_only: bool) -> None:
-        """List the queued mails, newest first: Unit 2 writes mail but sends none."""
+        """List the mails, newest first, each with whether the worker has sent it."""
         with database().transaction() as conn:
             mails = outbox.newest(conn, address, limit)
         if token_only:

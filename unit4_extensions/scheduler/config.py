@@ -143,6 +143,10 @@ SETTINGS = {
     "SMTP_PASSWORD": Setting(text, "", secret=True),
     "SMTP_TIMEOUT": Setting(number, 10.0, minimum=1),  # seconds for each SMTP exchange
     "MAIL_FROM": Setting(text, "Course Scheduler <no-reply@scheduler.localhost>"),
+    # How a worker shows it is alive: it beats its heart in the database this often, and one
+    # silent for WORKER_STALLED_AFTER is taken for dead (its running jobs are run again).
+    "WORKER_HEARTBEAT": Setting(number, 10.0, minimum=0.1),  # seconds
+    "WORKER_STALLED_AFTER": Setting(number, 30.0, minimum=1),  # seconds
 }
 # --8<-- [end:settings]
 

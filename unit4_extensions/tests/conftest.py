@@ -8,6 +8,7 @@ checks each response it receives against the OpenAPI document (see contract.py).
 import pytest
 from contract import ContractClient
 from settings import TEST_PASSWORD, TEST_SETTINGS, token_for
+from smtp_sink import Sink, SinkController
 
 from scheduler import create_app, create_schema
 from scheduler.security import hash_password
@@ -111,3 +112,17 @@ def run_jobs(app):
         run_worker(app, wait=False, install_signal_handlers=False, listen_notify=False, **options)
 
     return run
+
+
+@pytest.fixture
+def smtp_sink(app):
+    """A real SMTP server in this process on a free port, and the app's mail pointed at it."""
+    sink = Sink()
+    controller = SinkController(sink, hostname="127.0.0.1", port=0)
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, SMTP_SECURITY="none")
+    sink.port = controller.port
+    yield sink
+    for held in sink.holds:  # a test that failed midway must not leave a session waiting
+        held.release.set()
+    controller.stop()

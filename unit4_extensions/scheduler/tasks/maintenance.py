@@ -4,10 +4,6 @@ import procrastinate
 
 from scheduler.background import queue
 
-# A worker beats its heart in the database every few seconds; one silent this long is dead
-# (killed, or its host lost), and the jobs it was running are retried by another worker.
-STALLED_AFTER_SECONDS = 30
-
 
 # --8<-- [start:retry-stalled]
 @queue.periodic(cron="* * * * *", periodic_id="retry-stalled-jobs")
@@ -16,8 +12,11 @@ STALLED_AFTER_SECONDS = 30
 async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) -> int:  # noqa: ARG001
     """Once a minute: put the jobs of workers that stopped beating back in the queue; return
     how many."""
+    # A worker beats its heart in the database every WORKER_HEARTBEAT seconds; one silent for
+    # WORKER_STALLED_AFTER is dead (killed, or its host lost), and its jobs are run again.
+    silent_for = context.additional_context["config"]["WORKER_STALLED_AFTER"]
     manager = context.app.job_manager
-    stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS)
+    stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=silent_for)
     count = 0
     for job in stalled:
         await manager.retry_job(job)

@@ -104,3 +104,13 @@ def test_token_without_a_matching_verification_mail_fails_with_a_message(
 
     assert result.exit_code == 1
     assert "No verification mail in the outbox matches." in result.output
+
+
+def test_each_mail_says_whether_it_was_sent(app, anonymous_client, smtp_sink, run_jobs):
+    register(anonymous_client, "first@example.edu")
+    assert "Status: not sent yet\n" in outbox(app).output
+
+    run_jobs()
+
+    assert "Status: sent 20" in outbox(app).output
+    assert len(smtp_sink.to("first@example.edu")) == 1

@@ -443,9 +443,11 @@ def grows(*tables: str) -> frozenset[str]:
     return frozenset(tables)
 
 
-# A registration also defers its mail's delivery (lesson 4.9): the job and its event are rows.
-QUEUE_TABLES = ("procrastinate_jobs", "procrastinate_events")
-ACCOUNT_TABLES = grows("students", "users", "email_verifications", "outbox", *QUEUE_TABLES)
+# A registration's mail comes with its delivery job (lesson 4.9), and procrastinate records it.
+ACCOUNT_TABLES = grows(
+    *("students", "users", "email_verifications", "outbox"),
+    *("procrastinate_jobs", "procrastinate_events"),
+)
 TARGETS = [
     Target("POST", "/courses", "title", post_body(course_body), "courses", grows("courses")),
     Target("POST", "/courses", "description", post_body(course_body), "courses", grows("courses")),

@@ -208,6 +208,9 @@ def test_upgrading_a_unit3_database_loses_nothing_and_keeps_every_constraint(uni
         ("index", "enrollments_waitlist_idx"),
         ("function", "waitlist_position(bigint,bigint)"),
         ("sequence", "enrollments_waitlist_ticket_seq"),
+        ("column", "outbox.attempts"),
+        ("column", "outbox.last_error"),
+        ("column", "outbox.rejected_at"),
     }
     with psycopg.connect(unit3_database) as conn:
         statuses = conn.execute("SELECT DISTINCT status, waitlist_ticket FROM enrollments")
