@@ -5,6 +5,6 @@ a service and leaves the rules to it. Every task is idempotent (a job may run ag
 worker died in it) and retried with backoff.
 """
 
-from scheduler.tasks import maintenance
+from scheduler.tasks import advisor, maintenance
 
-__all__ = ["maintenance"]
+__all__ = ["advisor", "maintenance"]
