@@ -8,25 +8,43 @@ import asyncio
 import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import LiteralString
 
 import click
 import procrastinate
 from flask import Flask, current_app
+from psycopg import Connection
 
 from scheduler.background import queue
 from scheduler.extensions import database
 from scheduler_common.db import WITHOUT_JIT, bounded_waits
 
 
-def worker_queue(app: Flask) -> procrastinate.App:
-    """The queue with a connector of the worker's own: procrastinate's workers are
-    asynchronous (they listen for new jobs and beat their heart while tasks run)."""
+class WorkerConnector(procrastinate.PsycopgConnector):
+    """The worker's connector: asynchronous, as procrastinate's workers are (they listen for
+    new jobs and beat their heart while tasks run), except for a job a task defers with
+    `later(conn, ...)` on its own transaction's connection, which is synchronous."""
+
+    def execute_query_all_with_connection(
+        self, connection: Connection, query: LiteralString, **arguments
+    ) -> list[dict]:
+        """Run the deferral on the task's connection, in the task's transaction."""
+        return ON_A_GIVEN_CONNECTION.execute_query_all_with_connection(
+            connection, query, **arguments
+        )
+
+
+# Used only with a connection it is given: it never opens a pool.
+ON_A_GIVEN_CONNECTION = procrastinate.SyncPsycopgConnector()
+
+
+def worker_connector(app: Flask) -> WorkerConnector:
+    """A connector on the app's database, with the app's lock timeout."""
     url = app.config["DATABASE_URL"]
-    connector = procrastinate.PsycopgConnector(
+    return WorkerConnector(
         conninfo=url,
         kwargs={"options": bounded_waits(url, None, app.config["DB_LOCK_TIMEOUT"]) + WITHOUT_JIT},
     )
-    return queue.with_connector(connector)
 
 
 def worker_context(app: Flask) -> dict:
@@ -40,13 +58,15 @@ def worker_context(app: Flask) -> dict:
 def run_worker(app: Flask, *, wait: bool = True, **options) -> None:
     """Run jobs until stopped (SIGINT or SIGTERM let the jobs in flight finish), or, with
     `wait=False`, until the queue is empty (the tests)."""
-    worker = worker_queue(app)
 
+    # The queue itself takes the worker's connector while the worker runs (not a copy of the
+    # queue: the periodic tasks defer through the queue they were registered on).
     async def work() -> None:
-        async with worker.open_async():
-            await worker.run_worker_async(
-                wait=wait, additional_context=worker_context(app), **options
-            )
+        with queue.replace_connector(worker_connector(app)) as worker:
+            async with worker.open_async():
+                await worker.run_worker_async(
+                    wait=wait, additional_context=worker_context(app), **options
+                )
 
     asyncio.run(work())
     # --8<-- [end:run-worker]
