@@ -1,8 +1,9 @@
 """A local OpenAI-compatible chat completions server for the advisor's tests, on a real port.
 
 Each test scripts its replies, in order (a good answer, a slow one, a 429, a 500, text that is
-not JSON...), and reads back the requests it got: their headers and JSON bodies. A slow reply
-holds its request until the test ends (or 10 s pass), so a client's timeout always fires first.
+not JSON...), and reads back the requests it got: their headers (names in lower case) and JSON
+bodies. A slow reply holds its request until the test ends (or 10 s pass), so a client's
+timeout always fires first.
 """
 
 import json
@@ -93,7 +94,11 @@ class FakeModelServer:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"null")
                 fake.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "json": body}
+                    {
+                        "path": self.path,
+                        "headers": {name.lower(): value for name, value in self.headers.items()},
+                        "json": body,
+                    }
                 )
                 reply = fake.replies.popleft() if fake.replies else Reply(500, "unscripted")
                 if reply.slow:
