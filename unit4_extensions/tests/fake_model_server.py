@@ -24,7 +24,7 @@ class Reply:
     status: int = 200
     body: dict | str = ""
     headers: dict[str, str] = field(default_factory=dict)
-    slow: bool = False
+    delay: float = 0  # seconds it is held back (cut short when the test ends)
 
 
 def completion(content: str, *, prompt_tokens: int = 321, completion_tokens: int = 45) -> dict:
@@ -79,10 +79,10 @@ class FakeModelServer:
         for _ in range(times):
             self.replies.append(Reply(status=status, body=body, headers=headers))
 
-    def stall(self, times: int = 1) -> None:
-        """Script `times` replies that never come in time."""
+    def stall(self, times: int = 1, seconds: float = SLOW_REPLY_LIMIT) -> None:
+        """Script `times` good replies held back `seconds` (by default: past any timeout)."""
         for _ in range(times):
-            self.replies.append(Reply(slow=True, body=completion('{"sections": []}')))
+            self.replies.append(Reply(delay=seconds, body=completion('{"sections": []}')))
 
     def handler_class(self) -> type[BaseHTTPRequestHandler]:
         """A request handler bound to this server's script."""
@@ -101,8 +101,8 @@ class FakeModelServer:
                     }
                 )
                 reply = fake.replies.popleft() if fake.replies else Reply(500, "unscripted")
-                if reply.slow:
-                    fake.release.wait(SLOW_REPLY_LIMIT)
+                if reply.delay:
+                    fake.release.wait(reply.delay)
                 payload = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
                 try:
                     self.send_response(reply.status)

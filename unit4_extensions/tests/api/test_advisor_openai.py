@@ -235,6 +235,17 @@ def test_a_model_that_does_not_answer_in_time_is_retried_then_the_plan_fails(
     # --8<-- [end:slow]
 
 
+def test_an_answer_slower_than_the_timeout_is_not_waited_for(
+    model_server, catalog, student_client, run_jobs
+):
+    model_server.stall(times=2, seconds=2)  # four times ADVISOR_TIMEOUT: it would come
+
+    plan = ask_and_run(student_client, run_jobs)
+
+    assert plan["status"] == "failed"
+    assert plan["failure_reason"].startswith("The model did not answer in 0.5 s")
+
+
 def test_a_slow_first_attempt_is_retried_and_may_succeed(
     model_server, catalog, student_client, run_jobs
 ):
