@@ -147,6 +147,16 @@ SETTINGS = {
     # silent for WORKER_STALLED_AFTER is taken for dead (its running jobs are run again).
     "WORKER_HEARTBEAT": Setting(number, 10.0, minimum=0.1),  # seconds
     "WORKER_STALLED_AFTER": Setting(number, 30.0, minimum=1),  # seconds
+    # The course advisor (lessons 4.7 and 4.8): offline, deterministic and free, unless an
+    # OpenAI-compatible server is configured (OpenAI, Azure OpenAI, Ollama, vLLM, llama.cpp).
+    "ADVISOR_PROVIDER": Setting(one_of("offline", "openai"), "offline"),
+    "ADVISOR_BASE_URL": Setting(text, ""),  # empty: OpenAI's own API
+    "ADVISOR_API_KEY": Setting(text, "", secret=True),  # empty: a server that wants none
+    "ADVISOR_MODEL": Setting(text, "gpt-4o-mini"),
+    "ADVISOR_TIMEOUT": Setting(number, 30.0, minimum=0),  # seconds, for each attempt
+    "ADVISOR_MAX_RETRIES": Setting(whole_number, 2, minimum=0),  # on timeouts, 429 and 5xx
+    "ADVISOR_PLANS_PER_DAY": Setting(whole_number, 10, minimum=1),  # per student; then 429
+    "ADVISOR_CONCURRENCY": Setting(whole_number, 2, minimum=1),  # model calls at once, in all
 }
 # --8<-- [end:settings]
 

@@ -9,6 +9,7 @@ import itertools
 
 from problems import assert_problem as assert_problem  # noqa: PLC0414 (re-exported: one helper)
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 TABLES = ("courses", "instructors", "rooms", "students", "sections", "enrollments")
 
@@ -166,3 +167,17 @@ def watch_calls(monkeypatch, module, name: str, db, pool) -> list[dict[str, int]
     monkeypatch.setattr(module, name, watched)
     return seen
     # --8<-- [end:held]
+
+
+def insert_ready_plan(db, student_id: int, sections: list[dict], term: str = "2027-spring") -> int:
+    """Store a ready advisor plan of these planned sections (as the worker would) and return
+    its id: for tests of reading and accepting that need no model."""
+    return db.execute(
+        """
+        INSERT INTO advisor_plans (student_id, term, goals, status, provider, model, plan,
+                                   removed, finished_at)
+        VALUES (%s, %s, 'Anything.', 'ready', 'offline', 'offline-planner', %s, '[]', now())
+        RETURNING id
+        """,
+        (student_id, term, Jsonb(sections)),
+    ).fetchone()["id"]

@@ -3,6 +3,7 @@
 from flask import Blueprint, Flask
 
 from scheduler.routes import (
+    advisor,
     auth,
     courses,
     docs,
@@ -30,6 +31,7 @@ def register_blueprints(app: Flask) -> None:
         sections,
         enrollments,
         docs,
+        advisor,
     ):
         api.register_blueprint(module.bp)
     app.register_blueprint(api)

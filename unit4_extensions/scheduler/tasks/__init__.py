@@ -5,6 +5,6 @@ a service and leaves the rules to it. Every task is idempotent (a job may run ag
 worker died in it) and retried with backoff.
 """
 
-from scheduler.tasks import mail, maintenance, purge, waitlist
+from scheduler.tasks import advisor, mail, maintenance, purge, waitlist
 
-__all__ = ["mail", "maintenance", "purge", "waitlist"]
+__all__ = ["advisor", "mail", "maintenance", "purge", "waitlist"]

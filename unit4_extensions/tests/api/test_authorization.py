@@ -20,6 +20,7 @@ import pytest
 from helpers import (
     assert_problem,
     course_body,
+    insert_ready_plan,
     instructor_body,
     make_course,
     make_instructor,
@@ -108,6 +109,7 @@ def world(client, anonymous_client, make_user, admin, db) -> World:
             "spare_section": spare_section["id"],
             "other_section": other_section["id"],
             "viewer_script": "init.js",
+            "plan": insert_ready_plan(db, student_id, []),
         },
         users=users,
         verification_token=verification_token,
@@ -336,6 +338,31 @@ ROUTES = [
         ("admin", "student"),
         ("other_student", "instructor", "other_instructor"),
         ENROLLMENT,
+    ),
+    # the advisor: a verified student asks for themselves; their plans, theirs or an admin's
+    Route(
+        "POST",
+        "/advisor/plans",
+        202,
+        ("student", "other_student"),
+        ("admin", "unverified", "instructor", "other_instructor"),
+        body=lambda _w: {"term": "2027-spring", "goals": "Anything."},
+    ),
+    Route(
+        "GET",
+        "/advisor/plans/<id:plan_id>",
+        200,
+        ("admin", "student"),
+        ("other_student", "unverified", "instructor", "other_instructor"),
+        {"plan_id": "plan"},
+    ),
+    Route(
+        "POST",
+        "/advisor/plans/<id:plan_id>/accept",
+        200,
+        ("admin", "student"),
+        ("other_student", "unverified", "instructor", "other_instructor"),
+        {"plan_id": "plan"},
     ),
     # the API's documentation: public
     Route("GET", "/openapi.json", 200),

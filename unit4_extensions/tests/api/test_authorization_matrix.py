@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from helpers import insert_ready_plan
 from problems import all_rows, assert_problem
 from psycopg import sql
 from settings import TEST_PASSWORD
@@ -95,6 +96,10 @@ MATRIX = [
     ("GET /sections/{section}/enrollments",             (401, 403, 403, 403, 200, 403, 200)),
     ("GET /sections/{section}/enrollments/{student}",   (401, 403, 200, 403, 200, 403, 200)),
     ("DELETE /sections/{section}/enrollments/{student}",(401, 403, 204, 403, 403, 403, 204)),
+    # the advisor: a verified student asks for themselves; their plan, theirs or an admin's
+    ("POST /advisor/plans advisor_request",             (401, 403, 202, 202, 403, 403, 403)),
+    ("GET /advisor/plans/{plan}",                       (401, 403, 200, 403, 403, 403, 200)),
+    ("POST /advisor/plans/{plan}/accept no_fields",     (401, 403, 200, 403, 403, 403, 200)),
     # the API's documentation: public
     ("GET /openapi.json",                               (200, 200, 200, 200, 200, 200, 200)),
     ("GET /docs",                                       (200, 200, 200, 200, 200, 200, 200)),
@@ -185,6 +190,7 @@ def world(db, make_user, admin) -> World:
             "spare_section": insert_section(db, teacher, course, room, ["SAT"]),
             "other_section": insert_section(db, other_teacher, course, room, ["FRI"]),
             "asset": "init.js",
+            "plan": insert_ready_plan(db, users["student"]["student_id"], []),
         },
         users=users,
         verification_token=verification_token,
@@ -224,6 +230,8 @@ BODIES: dict[str, Callable[[World], dict]] = {
     "notes": lambda _w: {"notes": "Bring a laptop."},
     "the_student": lambda w: {"student_id": w.ids["student"]},
     "the_unverified": lambda w: {"student_id": w.ids["unverified"]},
+    "advisor_request": lambda _w: {"term": "2027-spring", "goals": "Anything."},
+    "no_fields": lambda _w: {},
 }
 
 
