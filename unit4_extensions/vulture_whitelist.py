@@ -1,6 +1,8 @@
 """Names only a framework uses, looked up by reflection where vulture cannot see it (lesson
 3.7). Vulture reads this file as code that uses them; nothing imports it."""
 
+from http.server import BaseHTTPRequestHandler
+
 from flask import Flask
 from psycopg_pool import ConnectionPool
 from werkzeug.routing import Map
@@ -13,3 +15,6 @@ IdConverter.to_url  # url_for writes an id back into a URL
 Map.strict_slashes  # Werkzeug reads it when matching /courses/ against /courses
 Flask.test_client_class  # app.test_client() builds one of these (the tests' contract check)
 ConnectionPool.timeout  # psycopg_pool reads it per wait (the outage tests shorten it)
+
+BaseHTTPRequestHandler.do_GET  # http.server calls it for a GET (the tests' key server)
+BaseHTTPRequestHandler.log_message  # http.server logs each request through it

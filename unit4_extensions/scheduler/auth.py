@@ -8,7 +8,8 @@ from flask import current_app, g, request
 from scheduler.clock import utc_now
 from scheduler.extensions import database, oidc_verifier
 from scheduler.identity import Identity
-from scheduler.oidc import ExternalTokenInvalid, IssuerUnavailable
+from scheduler.jwks import IssuerUnavailable
+from scheduler.oidc import ExternalTokenInvalid
 from scheduler.security import InvalidToken, decode_access_token
 from scheduler.services import auth as auth_service
 from scheduler.services import external_auth

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import psycopg
 
-from scheduler.oidc import parse_issuers
+from scheduler.oidc import issuers_setting
 
 
 class ConfigError(click.ClickException):
@@ -77,13 +77,6 @@ def connection_string(raw: str) -> str:
         psycopg.conninfo.conninfo_to_dict(text(raw))
     except psycopg.ProgrammingError:  # its message quotes the text, which may hold a password
         raise ValueError("is not a PostgreSQL connection string or URL") from None
-    return raw
-
-
-def issuer_list(raw: str) -> str:
-    """Check OIDC_ISSUERS (a JSON list of issuers, see `scheduler.oidc`); keep its text, which
-    the app reads into issuers as it starts."""
-    parse_issuers(raw)
     return raw
 
 
@@ -152,16 +145,10 @@ SETTINGS = {
     "SMTP_PASSWORD": Setting(text, "", secret=True),
     "SMTP_TIMEOUT": Setting(number, 10.0, minimum=1),  # seconds for each SMTP exchange
     "MAIL_FROM": Setting(text, "Course Scheduler <no-reply@scheduler.localhost>"),
-    # External sign-in (lesson 4.6): the OpenID Connect issuers whose tokens are accepted too.
-    "OIDC_ISSUERS": Setting(
-        issuer_list,
-        "[]",
-        hint='Example: [{"issuer": "https://tenant.eu.auth0.com/", "audience": '
-        '"https://scheduler.example/api", "algorithms": ["RS256"]}]',
-    ),
+    # External sign-in (lesson 4.6): the OpenID Connect issuers whose tokens count too (JSON).
+    "OIDC_ISSUERS": Setting(issuers_setting, "[]", hint="See .env.example for its format."),
     "OIDC_JWKS_CACHE_TTL": Setting(whole_number, 3600, minimum=1),  # seconds keys are kept
-    # Seconds between two fetches of an issuer's keys at most: however many tokens name a key
-    # we do not know, the issuer hears from us once per interval.
+    # However many tokens name a key we do not know, an issuer hears from us once per interval.
     "OIDC_JWKS_MIN_REFETCH_INTERVAL": Setting(whole_number, 60, minimum=1),
     "OIDC_LEEWAY": Setting(whole_number, 30, minimum=0, maximum=300),  # seconds of clock skew
     "OIDC_HTTP_TIMEOUT": Setting(number, 5.0, minimum=1),  # seconds for each fetch of keys

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 
-from scheduler.oidc import KeySettings, Verifier, parse_issuers
+from scheduler.jwks import KeySettings
+from scheduler.oidc import Verifier, parse_issuers
 from scheduler.services.auth import AuthSettings, new_dummy_hash
 from scheduler.unit_of_work import Database
 from scheduler_common.db import POOL_EXTENSION

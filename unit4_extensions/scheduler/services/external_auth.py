@@ -2,8 +2,10 @@
 
 An (issuer, subject) pair already linked is that user. At a first sign-in, an account with the
 same email is linked only when the issuer says it verified that email and our account was
-verified too; otherwise a new student account is made. The role always comes from our users
-table: whatever the token says about roles or groups is never read.
+verified too (else the token is refused); with no such account a new student is made. The
+refusals are 401s: the token is genuine, but it does not sign anyone in here, which every
+route that takes a token already answers (a 409 would be a new answer on every one of them).
+The role always comes from our users table: what the token says of roles is never read.
 """
 
 from psycopg import Connection
@@ -14,7 +16,7 @@ from scheduler.oidc import ExternalIdentity
 from scheduler.repositories import external_identities, users
 from scheduler.repositories.students import students
 from scheduler.security import hash_password, new_opaque_token
-from scheduler.services.errors import Conflict, Forbidden
+from scheduler.services.errors import TokenRejected
 from scheduler.unit_of_work import Database
 
 
@@ -46,7 +48,7 @@ def first_sign_in(database: Database, external: ExternalIdentity, unusable_hash:
         if user is not None:
             return user
         if external.email is None:
-            raise Forbidden(
+            raise TokenRejected(
                 "The identity provider's token carries no email, which a first sign-in needs:"
                 " send its ID token, or have the provider add the email claim."
             )
@@ -54,7 +56,7 @@ def first_sign_in(database: Database, external: ExternalIdentity, unusable_hash:
         if user is not None and not (external.email_verified and user["is_verified"]):
             # Linking on an email nobody proved would hand the account to whoever typed the
             # address first: at the provider, or here (before its owner ever signed in).
-            raise Conflict(
+            raise TokenRejected(
                 "An account with this email already exists. Sign in with its password; it can"
                 " be linked once the identity provider and this account have both verified"
                 " the email."
