@@ -87,14 +87,15 @@ class KeyServer:
     """A discovery document and a JWKS over HTTP; `keys` is what the JWKS serves (change it to
     rotate), `hits` counts fetches of each path, and `failing` makes every answer a 500."""
 
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1"):
         """Listen on a free port of this machine, serving nothing but the two documents."""
         self.keys: list[dict] = []
         self.hits = {"discovery": 0, "jwks": 0}
         self.failing = False
         self.announced_issuer: str | None = None  # what the discovery says; None: the truth
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
-        self.issuer = f"http://127.0.0.1:{self.server.server_port}"
+        self.announced_jwks_uri: str | None = None
+        self.server = ThreadingHTTPServer((host, 0), self.handler())
+        self.issuer = f"http://{host}:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
@@ -130,7 +131,10 @@ class KeyServer:
 
     def discovery(self) -> dict:
         """The discovery document: the issuer and where its keys are."""
-        return {"issuer": self.announced_issuer or self.issuer, "jwks_uri": f"{self.issuer}/jwks"}
+        return {
+            "issuer": self.announced_issuer or self.issuer,
+            "jwks_uri": self.announced_jwks_uri or f"{self.issuer}/jwks",
+        }
 
     def __enter__(self) -> "KeyServer":
         """Start serving."""
