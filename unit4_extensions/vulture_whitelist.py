@@ -1,6 +1,8 @@
 """Names only a framework uses, looked up by reflection where vulture cannot see it (lesson
 3.7). Vulture reads this file as code that uses them; nothing imports it."""
 
+from http.server import BaseHTTPRequestHandler
+
 from fake_model_server import FakeModelServer
 from flask import Flask
 from psycopg_pool import ConnectionPool
@@ -26,3 +28,6 @@ FakeModelServer.server.daemon_threads  # socketserver reads it: handler threads 
 # http.server calls a handler's do_POST for each POST, and log_message to log each request.
 FakeModelServer.handler_class().do_POST
 FakeModelServer.handler_class().log_message
+
+BaseHTTPRequestHandler.do_GET  # http.server calls it for a GET (the tests' key server)
+BaseHTTPRequestHandler.log_message  # http.server logs each request through it

@@ -12,7 +12,7 @@ from scheduler.cli import register_auth_commands
 from scheduler.config import load_config
 from scheduler.db_commands import register_db_commands
 from scheduler.errors import register_error_handlers
-from scheduler.extensions import init_dummy_hash
+from scheduler.extensions import init_dummy_hash, init_oidc
 from scheduler.faults import register_fault_handlers
 from scheduler.http import IdConverter, without_content_type_on_no_content
 from scheduler.migrator import conninfo_of, upgrade
@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.url_map.strict_slashes = False
     init_pool(app)
     init_dummy_hash(app)
+    init_oidc(app)
     init_request_ids(app)
     register_error_handlers(app)
     register_fault_handlers(app)

@@ -6,11 +6,14 @@ from functools import wraps
 from flask import current_app, g, request
 
 from scheduler.clock import utc_now
-from scheduler.extensions import database
+from scheduler.extensions import database, oidc_verifier
 from scheduler.identity import Identity
+from scheduler.jwks import IssuerUnavailable
+from scheduler.oidc import ExternalTokenInvalid
 from scheduler.security import InvalidToken, decode_access_token
 from scheduler.services import auth as auth_service
-from scheduler.services.errors import Forbidden, NotAuthenticated, TokenRejected
+from scheduler.services import external_auth
+from scheduler.services.errors import Forbidden, NotAuthenticated, TokenRejected, Unavailable
 
 
 # --8<-- [start:identity]
@@ -45,6 +48,8 @@ def load_identity() -> Identity | None:
     token = bearer_token()
     if token is None:
         return None
+    if oidc_verifier().claims_configured_issuer(token):
+        return load_external_identity(token)
     try:
         config = current_app.config
         claims = decode_access_token(token, config["SECRET_KEY"], config.get("CLOCK", utc_now)())
@@ -53,6 +58,24 @@ def load_identity() -> Identity | None:
         raise TokenRejected("The access token is invalid or expired.") from None
     return auth_service.identity_of(database(), user_id)
     # --8<-- [end:identity]
+
+
+# --8<-- [start:external-identity]
+def load_external_identity(token: str) -> Identity:
+    """Check a token from a configured OpenID Connect issuer and load (or make) its user. An
+    issuer whose keys cannot be fetched is a 503: the token may be fine, we cannot tell yet."""
+    config = current_app.config
+    try:
+        external = oidc_verifier().verify(token, config.get("CLOCK", utc_now)())
+    except ExternalTokenInvalid as error:
+        raise TokenRejected(str(error)) from None
+    except IssuerUnavailable:
+        raise Unavailable(
+            "The identity provider that issued the token cannot be reached. Try again shortly.",
+            retry_after=config["OIDC_JWKS_MIN_REFETCH_INTERVAL"],
+        ) from None
+    return external_auth.sign_in(database(), external, config["BCRYPT_ROUNDS"])
+    # --8<-- [end:external-identity]
 
 
 # --8<-- [start:decorators]

@@ -16,6 +16,8 @@ from pathlib import Path
 import click
 import psycopg
 
+from scheduler.oidc import issuers_setting
+
 
 class ConfigError(click.ClickException):
     """One or more settings are missing or malformed; the message lists every problem.
@@ -157,6 +159,13 @@ SETTINGS = {
     "ADVISOR_MAX_RETRIES": Setting(whole_number, 2, minimum=0),  # on timeouts, 429 and 5xx
     "ADVISOR_PLANS_PER_DAY": Setting(whole_number, 10, minimum=1),  # per student; then 429
     "ADVISOR_CONCURRENCY": Setting(whole_number, 2, minimum=1),  # model calls at once, in all
+    # External sign-in (lesson 4.6): the OpenID Connect issuers whose tokens count too (JSON).
+    "OIDC_ISSUERS": Setting(issuers_setting, "[]", hint="See .env.example for its format."),
+    "OIDC_JWKS_CACHE_TTL": Setting(whole_number, 3600, minimum=1),  # seconds keys are kept
+    # However many tokens name a key we do not know, an issuer hears from us once per interval.
+    "OIDC_JWKS_MIN_REFETCH_INTERVAL": Setting(whole_number, 60, minimum=1),
+    "OIDC_LEEWAY": Setting(whole_number, 30, minimum=0, maximum=300),  # seconds of clock skew
+    "OIDC_HTTP_TIMEOUT": Setting(number, 5.0, minimum=1),  # seconds for each fetch of keys
 }
 # --8<-- [end:settings]
 

@@ -21,6 +21,7 @@ from scheduler.services.errors import (
     NotFound,
     TokenRejected,
     TooManyRequests,
+    Unavailable,
     ValidationFailed,
 )
 
@@ -65,6 +66,7 @@ PROBLEMS: dict[type[Exception], Problem] = {
     Conflict: Problem(409, "Conflict", "conflict"),
     ValidationFailed: Problem(422, "Validation Failed", "validation-failed"),
     TooManyRequests: Problem(429, "Too Many Requests", "too-many-requests"),
+    Unavailable: Problem(503, "Service Unavailable", "unavailable"),
 }
 
 
@@ -74,7 +76,7 @@ def error_response(error: DomainError | BadRequest) -> Response:
     errors = error.errors if isinstance(error, BadRequest | ValidationFailed) else None
     response = problem(kind.status, kind.title, error.detail, kind.slug, errors)
     response.headers.update(kind.headers)
-    if isinstance(error, TooManyRequests):
+    if isinstance(error, TooManyRequests | Unavailable):
         response.headers["Retry-After"] = str(error.retry_after)
     return response
     # --8<-- [end:classes]

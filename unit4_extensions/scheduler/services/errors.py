@@ -58,3 +58,14 @@ class TokenRejected(DomainError):
     """A presented token (access or refresh) is malformed, expired, forged or spent."""
 
     # --8<-- [end:auth-errors]
+
+
+# --8<-- [start:unavailable]
+class Unavailable(DomainError):
+    """Something the answer depends on (an identity provider's keys) cannot be had right now;
+    `retry_after` says how many seconds to wait."""
+
+    def __init__(self, detail: str, *, retry_after: int):
+        super().__init__(detail)
+        self.retry_after = retry_after
+        # --8<-- [end:unavailable]

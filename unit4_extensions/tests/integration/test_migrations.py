@@ -246,6 +246,21 @@ def test_upgrading_a_unit3_database_loses_nothing_and_keeps_every_constraint(uni
         ("index", "advisor_plans_pkey"),
         ("index", "advisor_plans_student_created_idx"),
         ("sequence", "advisor_plans_id_seq"),
+        # 0007: external sign-in (lesson 4.6).
+        ("column", "external_identities.id"),
+        ("column", "external_identities.issuer"),
+        ("column", "external_identities.subject"),
+        ("column", "external_identities.user_id"),
+        ("column", "external_identities.created_at"),
+        ("constraint", "external_identities.external_identities_pkey"),
+        ("constraint", "external_identities.external_identities_issuer_not_blank"),
+        ("constraint", "external_identities.external_identities_subject_not_blank"),
+        ("constraint", "external_identities.external_identities_user_id_fkey"),
+        ("constraint", "external_identities.external_identities_issuer_subject_key"),
+        ("index", "external_identities_pkey"),
+        ("index", "external_identities_issuer_subject_key"),
+        ("index", "external_identities_user_id_idx"),
+        ("sequence", "external_identities_id_seq"),
     }
     with psycopg.connect(unit3_database) as conn:
         statuses = conn.execute("SELECT DISTINCT status, waitlist_ticket FROM enrollments")
@@ -382,3 +397,26 @@ def test_the_baseline_is_unit3s_schema_below_the_header(migration_id, schema_fil
     migration = (MIGRATIONS / f"{migration_id}.sql").read_text()
 
     assert below_the_header(migration) == below_the_header((UNIT3_SCHEMA / schema_file).read_text())
+
+
+def test_the_external_identities_rollback_refuses_while_anyone_signs_in_so(new_database):
+    url = new_database()
+    migrator.upgrade(url)
+    later_ones = UNIT4[UNIT4.index("0007_external_identities") + 1 :]
+    migrator.downgrade(url, steps=len(later_ones))
+    with psycopg.connect(url) as conn:
+        user_id = conn.execute(
+            "INSERT INTO users (email, password_hash, role)"
+            " VALUES ('ada@example.edu', 'x', 'admin') RETURNING id"
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO external_identities (issuer, subject, user_id)"
+            " VALUES ('https://idp.example', 'ada', %s)",
+            (user_id,),
+        )
+    before = catalogue(url)
+
+    with pytest.raises(psycopg.errors.RaiseException, match="external identity provider"):
+        migrator.downgrade(url)
+
+    assert catalogue(url) == before
