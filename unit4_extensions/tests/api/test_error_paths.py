@@ -29,6 +29,7 @@ FAMILIES = (
     "students",
     "sections",
     "enrollments",
+    "advisor",
     "docs",
 )
 TOO_LARGE = {"full_name": "x" * (70 * 1024)}  # over the 64 KiB limit
@@ -76,6 +77,12 @@ def ctx(app, client, client_for, make_user, db) -> Context:
         f"{API}/sections/{section['id']}/enrollments", json={"student_id": student["student_id"]}
     )
     assert enrolled.status_code == 201, enrolled.get_json()
+    # A plan the worker has not made yet (no worker runs here): accepting it is a conflict.
+    plan = db.execute(
+        "INSERT INTO advisor_plans (student_id, term, goals, provider, model)"
+        " VALUES (%s, '2027-spring', 'Anything.', 'offline', 'offline-planner') RETURNING id",
+        (student["student_id"],),
+    ).fetchone()["id"]
     return Context(
         admin=client,
         anonymous=app.test_client(),
@@ -89,6 +96,7 @@ def ctx(app, client, client_for, make_user, db) -> Context:
             "section": section["id"],
             "student": student["student_id"],
             "unverified": unverified["student_id"],
+            "plan": plan,
         },
         emails={"student": student["email"], "instructor": "ada@example.edu"},
     )
@@ -126,6 +134,19 @@ def same_room_and_time(c: Context) -> dict:
     }
 
 
+PLANS = f"{API}/advisor/plans"
+A_REQUEST = {"term": "2027-spring", "goals": "Anything."}
+
+
+def plans_past_the_quota(c: Context):
+    """Ask for plans until refused: ADVISOR_PLANS_PER_DAY (10) a day, the context's included."""
+    for _ in range(10):
+        response = c.student.post(PLANS, json=A_REQUEST)
+        if response.status_code != 202:
+            break
+    return response
+
+
 def section_path(c: Context, rest: str = "") -> str:
     """The path of the context's section, plus `rest`."""
     return f"{API}/sections/{c.ids['section']}{rest}"
@@ -144,6 +165,7 @@ ERROR_TABLE: dict[int, dict[str, Case]] = {
         "students": Case(lambda c: malformed(c.admin, "POST", f"{API}/students", '"x"')),
         "sections": Case(lambda c: c.admin.get(f"{API}/sections?term=spring"), errors=True),
         "enrollments": Case(lambda c: malformed(c.admin, "POST", section_path(c, "/enrollments"))),
+        "advisor": Case(lambda c: malformed(c.student, "POST", PLANS)),
     },
     401: {
         "health": Case(lambda c: c.forged.get(f"{API}/health")),
@@ -155,6 +177,7 @@ ERROR_TABLE: dict[int, dict[str, Case]] = {
         "sections": Case(lambda c: c.anonymous.patch(section_path(c), json={"notes": "x"})),
         "enrollments": Case(lambda c: c.anonymous.get(section_path(c, "/enrollments"))),
         "docs": Case(lambda c: c.forged.get(f"{API}/openapi.json")),
+        "advisor": Case(lambda c: c.anonymous.post(PLANS, json=A_REQUEST)),
     },
     403: {
         "courses": Case(lambda c: c.student.post(f"{API}/courses", json={})),
@@ -169,6 +192,7 @@ ERROR_TABLE: dict[int, dict[str, Case]] = {
                 section_path(c, "/enrollments"), json={"student_id": c.ids["unverified"]}
             )
         ),
+        "advisor": Case(lambda c: c.unverified.post(PLANS, json=A_REQUEST)),
     },
     404: {
         "health": Case(lambda c: c.anonymous.get(f"{API}/health/details")),
@@ -184,6 +208,7 @@ ERROR_TABLE: dict[int, dict[str, Case]] = {
             lambda c: c.admin.delete(section_path(c, f"/enrollments/{c.ids['unverified']}"))
         ),
         "docs": Case(lambda c: c.anonymous.get(f"{API}/docs/assets/missing.js")),
+        "advisor": Case(lambda c: c.admin.get(f"{PLANS}/{MISSING}")),
     },
     405: {
         "health": Case(lambda c: c.anonymous.post(f"{API}/health")),
@@ -197,6 +222,7 @@ ERROR_TABLE: dict[int, dict[str, Case]] = {
             lambda c: c.admin.patch(section_path(c, f"/enrollments/{c.ids['student']}"), json={})
         ),
         "docs": Case(lambda c: c.anonymous.post(f"{API}/openapi.json")),
+        "advisor": Case(lambda c: c.admin.delete(PLANS)),
     },
     409: {
         "auth": Case(
@@ -223,6 +249,7 @@ ERROR_TABLE: dict[int, dict[str, Case]] = {
                 section_path(c, "/enrollments"), json={"student_id": c.ids["student"]}
             )
         ),
+        "advisor": Case(lambda c: c.student.post(f"{PLANS}/{c.ids['plan']}/accept")),
     },
     413: {
         "auth": Case(lambda c: c.anonymous.post(f"{API}/auth/register", json=TOO_LARGE)),
@@ -238,6 +265,7 @@ ERROR_TABLE: dict[int, dict[str, Case]] = {
         "enrollments": Case(
             lambda c: c.admin.post(section_path(c, "/enrollments"), json=TOO_LARGE)
         ),
+        "advisor": Case(lambda c: c.student.post(PLANS, json=TOO_LARGE)),
     },
     415: {
         "auth": Case(lambda c: not_json(c.anonymous, "POST", f"{API}/auth/verify")),
@@ -247,6 +275,7 @@ ERROR_TABLE: dict[int, dict[str, Case]] = {
         "students": Case(lambda c: not_json(c.admin, "POST", f"{API}/students")),
         "sections": Case(lambda c: not_json(c.admin, "POST", f"{API}/sections")),
         "enrollments": Case(lambda c: not_json(c.student, "POST", section_path(c, "/enrollments"))),
+        "advisor": Case(lambda c: not_json(c.student, "POST", PLANS)),
     },
     422: {
         "auth": Case(
@@ -275,9 +304,11 @@ ERROR_TABLE: dict[int, dict[str, Case]] = {
         "enrollments": Case(
             lambda c: c.admin.post(section_path(c, "/enrollments"), json={"student_id": "one"})
         ),
+        "advisor": Case(lambda c: c.student.post(PLANS, json={**A_REQUEST, "term": "spring"})),
     },
     429: {
         "auth": Case(lambda c: login_after_failures(c, failures=10)),
+        "advisor": Case(plans_past_the_quota),
     },
 }
 # --8<-- [end:error-table]
@@ -297,9 +328,9 @@ NOT_APPLICABLE = {
     (422, "health"): "takes no body",
     (422, "docs"): "takes no body",
     **{
-        (429, family): "nothing else is throttled (the GenAI quota comes in Unit 4)"
+        (429, family): "nothing else is throttled"
         for family in FAMILIES
-        if family != "auth"
+        if family not in ("auth", "advisor")
     },
     (503, "docs"): "never touches the database: the documentation stays up in an outage",
 }
@@ -372,6 +403,7 @@ FAULTY_REQUESTS = {
     "students": ("/students", "api.students.list_students"),
     "sections": ("/sections", "api.sections.list_sections"),
     "enrollments": ("/sections/{section}/enrollments", "api.enrollments.list_roster"),
+    "advisor": ("/advisor/plans/{plan}", "api.advisor.get_plan"),
     "docs": ("/openapi.json", "api.docs.openapi_json"),
 }
 SECRET = "password=hunter2 in SELECT * FROM users"
@@ -424,6 +456,7 @@ OUTAGE_REQUESTS = {
     "students": ("GET", "/students/1", None),
     "sections": ("GET", "/sections", None),
     "enrollments": ("GET", "/sections/1/enrollments", None),
+    "advisor": ("GET", "/advisor/plans/1", None),
 }
 
 
@@ -449,6 +482,10 @@ def test_a_database_outage_is_a_503_with_retry_after(family, app, client, databa
 # --- the walk: every route, bad input, never HTML, text or a stack trace -----------------------
 
 
+# POSTs that are actions on what the URL names, with nothing to send: a body is not read.
+TAKES_NO_BODY = {"api.advisor.accept_plan"}
+
+
 def bad_requests(rule, method: str) -> list[tuple[str, dict, int]]:
     """What to send to one route that it must refuse: (description, request, status)."""
     path = re.sub(r"<id:\w+>", "1", rule.rule).replace("<filename>", "init.js")
@@ -461,7 +498,7 @@ def bad_requests(rule, method: str) -> list[tuple[str, dict, int]]:
             bad_path = re.sub(r"<id:\w+>", bad_id, rule.rule, count=1)
             bad_path = re.sub(r"<id:\w+>", "1", bad_path)
             requests.append((f"the id {bad_id!r}", {"path": bad_path}, 404))
-    if method in ("POST", "PATCH"):
+    if method in ("POST", "PATCH") and rule.endpoint not in TAKES_NO_BODY:
         requests += [
             ("malformed JSON", {"data": "{", "content_type": "application/json"}, 400),
             ("JSON that is no object", {"data": "[]", "content_type": "application/json"}, 400),
