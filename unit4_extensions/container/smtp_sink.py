@@ -26,7 +26,7 @@ class Spool:
         self.folder = folder
         self.numbers = itertools.count(len(list(folder.glob("*.eml"))) + 1)
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ARG002, N802 (aiosmtpd's names)
+    async def handle_DATA(self, _server, _session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
         """Keep the mail, then accept it: a 250 only for what is on disk."""
         path = self.folder / f"{next(self.numbers):06d}.eml"
         recipients = "".join(f"X-Envelope-To: {to}\r\n" for to in envelope.rcpt_tos)

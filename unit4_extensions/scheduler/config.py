@@ -7,15 +7,14 @@ Docker and Compose hand secrets to a container. `load_config` reports every prob
 and never shows a secret's value.
 """
 
-import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
-import psycopg
 
+from scheduler.config_values import connection_string, number, one_of, text, whole_number
 from scheduler.oidc import issuers_setting
 
 
@@ -31,53 +30,6 @@ class ConfigError(click.ClickException):
     def __init__(self, problems: list[str]):
         super().__init__("\n".join(["The settings are not valid:", *problems]))
         self.problems = problems
-
-
-def whole_number(raw: str) -> int:
-    """Parse a whole number."""
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError("must be a whole number") from None
-
-
-def number(raw: str) -> float:
-    """Parse a finite number (a decimal point is allowed)."""
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise ValueError("must be a number")
-    return value
-
-
-def text(raw: str) -> str:
-    """Take the text as it is, unless there is none."""
-    if not raw:
-        raise ValueError("is empty")
-    return raw
-
-
-def one_of(*choices: str) -> Callable[[str], str]:
-    """A parser that accepts one of these words."""
-
-    def choice(raw: str) -> str:
-        """Accept the text if it is one of the choices."""
-        if raw not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}")
-        return raw
-
-    return choice
-
-
-def connection_string(raw: str) -> str:
-    """Check that the text is a libpq connection string or a postgresql:// URL."""
-    try:
-        psycopg.conninfo.conninfo_to_dict(text(raw))
-    except psycopg.ProgrammingError:  # its message quotes the text, which may hold a password
-        raise ValueError("is not a PostgreSQL connection string or URL") from None
-    return raw
 
 
 Value = int | float | str

@@ -2,38 +2,35 @@
 
 from datetime import datetime
 
-from psycopg import Connection
+from psycopg import Connection, sql
 from psycopg.types.json import Jsonb
 
 # What a plan's owner sees of it (the prompt and the raw answer stay in the database).
-PUBLIC_COLUMNS = """
+PUBLIC_COLUMNS = sql.SQL("""
     id, student_id, term, goals, status, provider, model, plan, removed, failure_reason,
     prompt_tokens, completion_tokens, latency_ms, created_at, finished_at, accepted_at,
     acceptance
-"""
+""")
 
 
 def create(conn: Connection, request: dict) -> dict:
     """Record a new, pending plan from the `request` (student_id, term, goals, provider, model
     and created_at, the time the quota counts from) and return it."""
-    return conn.execute(
-        f"""
+    statement = sql.SQL("""
         INSERT INTO advisor_plans (student_id, term, goals, provider, model, created_at)
         VALUES (%(student_id)s, %(term)s, %(goals)s, %(provider)s, %(model)s, %(created_at)s)
-        RETURNING {PUBLIC_COLUMNS}
-        """,  # noqa: S608 (a constant list of columns; values are parameters)
-        request,
-    ).fetchone()
+        RETURNING {columns}
+    """).format(columns=PUBLIC_COLUMNS)
+    return conn.execute(statement, request).fetchone()
 
 
 def get(conn: Connection, plan_id: int, *, lock: bool = False) -> dict | None:
     """Return a plan as its owner sees it, or None (`lock`: FOR UPDATE, until the end of the
     transaction)."""
-    suffix = " FOR UPDATE" if lock else ""
-    return conn.execute(
-        f"SELECT {PUBLIC_COLUMNS} FROM advisor_plans WHERE id = %s{suffix}",  # noqa: S608
-        (plan_id,),
-    ).fetchone()
+    statement = sql.SQL("SELECT {columns} FROM advisor_plans WHERE id = %s{lock}").format(
+        columns=PUBLIC_COLUMNS, lock=sql.SQL(" FOR UPDATE" if lock else "")
+    )
+    return conn.execute(statement, (plan_id,)).fetchone()
 
 
 # --8<-- [start:quota]
