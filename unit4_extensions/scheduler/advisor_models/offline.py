@@ -33,7 +33,7 @@ def matches(goals: set[str], section: dict) -> list[str]:
 
 class OfflinePlanner:
     """Sections whose course matches the goals first, then the rest by id; each added only if
-    it fits the timetable so far and the credit limit."""
+    it fits the timetable so far and the credit limit, and is the plan's only one of its course."""
 
     name = "offline"
     model = OFFLINE_MODEL
@@ -44,6 +44,7 @@ class OfflinePlanner:
         facts = prompt.facts
         goals = set(WORD.findall(facts["goals"].lower()))
         taken = [meeting(section) for section in facts["student"]["sections"]]
+        courses = {section["code"] for section in facts["student"]["sections"]}
         credits = facts["student"]["credits"]
         ranked = sorted(
             facts["open_sections"], key=lambda s: (-len(matches(goals, s)), s["section_id"])
@@ -52,8 +53,8 @@ class OfflinePlanner:
         for section in ranked:
             if len(chosen) == MAX_SUGGESTIONS:
                 break
-            if credits + section["credits"] > facts["max_credits"]:
-                continue
+            if section["code"] in courses or credits + section["credits"] > facts["max_credits"]:
+                continue  # one section of a course; never past the credit limit
             if any(meeting(section).overlaps(other) for other in taken):
                 continue
             words = matches(goals, section)
@@ -64,6 +65,7 @@ class OfflinePlanner:
             )
             chosen.append({"section_id": section["section_id"], "reason": f"{reason}."})
             taken.append(meeting(section))
+            courses.add(section["code"])
             credits += section["credits"]
         return Answer(text=json.dumps({"sections": chosen}), model=self.model)
         # --8<-- [end:offline]

@@ -46,7 +46,8 @@ def student_client(client_for, student):
 @pytest.fixture
 def catalog(client, student) -> dict:
     """The student holds `mine` (MON/WED 09:00–10:15); `python` and `maths` are open and fit;
-    `clashing` overlaps `mine`; `evening` overlaps `python`; `fall` is another term's."""
+    `clashing` overlaps `mine`; `evening` overlaps `python`; `fall` is another term's;
+    `python_friday` is another section of `python`'s course, on a free day."""
     python = make_course(client, title="Programming in Python", credits=4)
     sections = {
         "mine": make_section(client, days=["MON", "WED"]),
@@ -57,6 +58,7 @@ def catalog(client, student) -> dict:
         "clashing": make_section(client, days=["WED"], starts_at="10:00", ends_at="11:00"),
         "evening": make_section(client, days=["TUE"], starts_at="14:00", ends_at="15:00"),
         "fall": make_section(client, term="2027-fall", days=["FRI"]),
+        "python_friday": make_section(client, course_id=python["id"], days=["FRI"]),
     }
     enrolled = client.post(
         f"/api/v1/sections/{sections['mine']['id']}/enrollments",
@@ -155,6 +157,7 @@ def test_invented_full_other_term_clashing_and_repeated_sections_are_removed_wit
         (catalog["evening"], "Clashes with Python."),
         (catalog["python"], "Python again."),
         (catalog["mine"], "Already yours."),
+        (catalog["python_friday"], "Python on Friday."),
     )
 
     plan = ask_and_run(student_client, run_jobs)
@@ -177,6 +180,10 @@ def test_invented_full_other_term_clashing_and_repeated_sections_are_removed_wit
     )
     assert why[catalog["python"], "Python again."] == "It was suggested twice."
     assert why[catalog["mine"], "Already yours."].startswith("You are enrolled in it already")
+    assert why[catalog["python_friday"], "Python on Friday."] == (
+        f"It is another section of {plan['plan'][0]['code']}, "
+        f"as suggested section {catalog['python']} is."
+    )
     # --8<-- [end:untrusted]
 
 

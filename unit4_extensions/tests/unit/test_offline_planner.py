@@ -7,11 +7,14 @@ from scheduler.advisor_models.interface import Prompt
 from scheduler.advisor_models.offline import OfflinePlanner
 
 
-def section(section_id: int, day: str, *, title: str = "Course", credits: int = 3) -> dict:
-    """An open section as the prompt's facts show it, 09:00–10:15 on `day`."""
+def section(
+    section_id: int, day: str, *, title: str = "Course", credits: int = 3, code: str = ""
+) -> dict:
+    """An open section as the prompt's facts show it, 09:00–10:15 on `day` (its course CS<id>
+    unless `code` names one)."""
     return {
         "section_id": section_id,
-        "code": f"CS{section_id}",
+        "code": code or f"CS{section_id}",
         "title": title,
         "credits": credits,
         "days": [day],
@@ -54,6 +57,15 @@ def test_it_never_goes_past_the_credit_limit():
 def test_it_never_picks_a_section_that_clashes():
     chosen = plan(
         [section(1, "MON"), section(2, "MON"), section(3, "TUE")], mine=[section(9, "TUE")]
+    )
+
+    assert [item["section_id"] for item in chosen] == [1]
+
+
+def test_it_picks_one_section_of_a_course_and_none_of_a_course_the_student_takes():
+    chosen = plan(
+        [section(1, "MON", code="CS1"), section(2, "TUE", code="CS1"), section(3, "WED")],
+        mine=[section(9, "FRI", code="CS3")],
     )
 
     assert [item["section_id"] for item in chosen] == [1]
