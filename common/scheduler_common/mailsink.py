@@ -1,12 +1,13 @@
 """An SMTP server for `nox -s serve` that prints each mail it is given and delivers none: the
 mail a unit's background worker sends shows up in the terminal that serves the app."""
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes, policy
 
 from aiosmtpd.controller import Controller
+
+from scheduler_common.localdb import free_port
 
 SMTP_OK = 250
 
@@ -24,17 +25,10 @@ class PrintingHandler:
         return f"{SMTP_OK} Printed"
 
 
-def free_port(host: str) -> int:
-    """A TCP port on `host` that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
-def printing_smtp_sink(host: str = "127.0.0.1") -> Iterator[int]:
-    """Serve SMTP on a free port of `host` while the block runs; yields the port."""
-    controller = Controller(PrintingHandler(), hostname=host, port=free_port(host))
+def printing_smtp_sink() -> Iterator[int]:
+    """Serve SMTP on a free port of 127.0.0.1 while the block runs; yields the port."""
+    controller = Controller(PrintingHandler(), hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield controller.port
