@@ -93,6 +93,18 @@ def admin(make_user) -> dict:
 
 
 @pytest.fixture
+def student(make_user) -> dict:
+    """A verified student account."""
+    return make_user("student")
+
+
+@pytest.fixture
+def student_client(client_for, student):
+    """A client acting as that student."""
+    return client_for(student)
+
+
+@pytest.fixture
 def client(client_for, admin):
     """A test client acting as the admin."""
     return client_for(admin)

@@ -181,3 +181,27 @@ def insert_ready_plan(db, student_id: int, sections: list[dict], term: str = "20
         """,
         (student_id, term, Jsonb(sections)),
     ).fetchone()["id"]
+
+
+# Enrolling, dropping and the line, as the waitlist tests do them.
+def enrollments_url(section_id: int) -> str:
+    """The path of a section's enrollments."""
+    return f"/api/v1/sections/{section_id}/enrollments"
+
+
+def enroll(client, section_id: int, student_id: int) -> dict:
+    """Enroll (or waitlist) a student through the API and return the enrollment."""
+    response = client.post(enrollments_url(section_id), json={"student_id": student_id})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def drop(client, section_id: int, student_id: int) -> None:
+    """Drop a student's seat or place in line through the API."""
+    assert client.delete(f"{enrollments_url(section_id)}/{student_id}").status_code == 204
+
+
+def positions(client, section_id: int) -> dict[int, tuple[str, int | None]]:
+    """Each student of the section's roster: (status, position)."""
+    roster = client.get(f"{enrollments_url(section_id)}?limit=100").get_json()["items"]
+    return {item["student"]["id"]: (item["status"], item["position"]) for item in roster}

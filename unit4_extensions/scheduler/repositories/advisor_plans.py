@@ -124,41 +124,31 @@ def enrolled_sections(conn: Connection, student_id: int, term: str) -> list[dict
     ).fetchall()
 
 
+# A section as the advisor sees it: its term, course, meetings and seats left.
+SECTIONS_WITH_SEATS = sql.SQL("""
+    SELECT s.id, s.term, c.code, c.title, c.credits, s.days::text[] AS days,
+           s.starts_at, s.ends_at, s.capacity - seats.enrolled AS seats_left
+      FROM sections AS s
+      JOIN courses AS c ON c.id = s.course_id
+     CROSS JOIN LATERAL (
+           SELECT count(*) AS enrolled FROM enrollments AS e
+            WHERE e.section_id = s.id AND e.status = 'enrolled') AS seats
+""")
+
+
 def open_sections(conn: Connection, term: str, limit: int) -> list[dict]:
     """Up to `limit` sections of the term with a seat left, with course and meetings."""
-    return conn.execute(
-        """
-        SELECT s.id, c.code, c.title, c.credits, s.days::text[] AS days,
-               s.starts_at, s.ends_at, s.capacity - seats.enrolled AS seats_left
-          FROM sections AS s
-          JOIN courses AS c ON c.id = s.course_id
-         CROSS JOIN LATERAL (
-               SELECT count(*) AS enrolled FROM enrollments AS e
-                WHERE e.section_id = s.id AND e.status = 'enrolled') AS seats
-         WHERE s.term = %s AND seats.enrolled < s.capacity
-         ORDER BY s.id
-         LIMIT %s
-        """,
-        (term, limit),
-    ).fetchall()
+    statement = sql.SQL(
+        "{sections} WHERE s.term = %s AND seats.enrolled < s.capacity ORDER BY s.id LIMIT %s"
+    ).format(sections=SECTIONS_WITH_SEATS)
+    return conn.execute(statement, (term, limit)).fetchall()
     # --8<-- [end:prompt-data]
 
 
 def sections_by_id(conn: Connection, section_ids: list[int]) -> dict[int, dict]:
     """The named sections that exist, by id, with their term, course, meetings and seats."""
-    rows = conn.execute(
-        """
-        SELECT s.id, s.term, c.code, c.title, c.credits, s.days::text[] AS days,
-               s.starts_at, s.ends_at, s.capacity - seats.enrolled AS seats_left
-          FROM sections AS s
-          JOIN courses AS c ON c.id = s.course_id
-         CROSS JOIN LATERAL (
-               SELECT count(*) AS enrolled FROM enrollments AS e
-                WHERE e.section_id = s.id AND e.status = 'enrolled') AS seats
-         WHERE s.id = ANY(%s)
-        """,
-        (section_ids,),
-    ).fetchall()
+    statement = sql.SQL("{sections} WHERE s.id = ANY(%s)").format(sections=SECTIONS_WITH_SEATS)
+    rows = conn.execute(statement, (section_ids,)).fetchall()
     return {row["id"]: row for row in rows}
 
 

@@ -12,18 +12,6 @@ PLANS = "/api/v1/advisor/plans"
 SLOT_LOCK_CLASS = 407  # repositories.advisor_plans.SLOT_LOCK_CLASS
 
 
-@pytest.fixture
-def student(make_user) -> dict:
-    """A verified student account."""
-    return make_user("student")
-
-
-@pytest.fixture
-def student_client(client_for, student):
-    """A client acting as that student."""
-    return client_for(student)
-
-
 def enroll(client, section_id: int, student_id: int) -> dict:
     """Enroll through the API as the admin."""
     response = client.post(

@@ -32,18 +32,6 @@ def model_server(app):
 
 
 @pytest.fixture
-def student(make_user) -> dict:
-    """A verified student account."""
-    return make_user("student")
-
-
-@pytest.fixture
-def student_client(client_for, student):
-    """A client acting as that student."""
-    return client_for(student)
-
-
-@pytest.fixture
 def catalog(client, student) -> dict:
     """The student holds `mine` (MON/WED 09:00–10:15); `python` and `maths` are open and fit;
     `clashing` overlaps `mine`; `evening` overlaps `python`; `fall` is another term's;

@@ -3,30 +3,19 @@ position; seats count the seated only; nobody jumps the line; the rules hold for
 dropping out of the line moves everyone behind up; roster, schedule and section say so."""
 
 import pytest
-from helpers import assert_problem, make_course, make_section, make_student
+from helpers import (
+    assert_problem,
+    drop,
+    enroll,
+    enrollments_url,
+    make_course,
+    make_section,
+    make_student,
+    positions,
+)
 
 SECTIONS = "/api/v1/sections"
 STUDENTS = "/api/v1/students"
-
-
-def enrollments_url(section_id: int) -> str:
-    return f"{SECTIONS}/{section_id}/enrollments"
-
-
-def enroll(client, section_id: int, student_id: int) -> dict:
-    response = client.post(enrollments_url(section_id), json={"student_id": student_id})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def drop(client, section_id: int, student_id: int) -> None:
-    assert client.delete(f"{enrollments_url(section_id)}/{student_id}").status_code == 204
-
-
-def positions(client, section_id: int) -> dict[int, tuple[str, int | None]]:
-    """Each student of the section's roster: (status, position)."""
-    roster = client.get(f"{enrollments_url(section_id)}?limit=100").get_json()["items"]
-    return {item["student"]["id"]: (item["status"], item["position"]) for item in roster}
 
 
 @pytest.fixture

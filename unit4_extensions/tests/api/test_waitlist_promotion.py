@@ -3,29 +3,9 @@ job `promote_waitlist` and seats nobody by itself; the job seats the next in lin
 rest up and mails the promoted student; run again, it seats nobody."""
 
 import pytest
-from helpers import make_section, make_student
+from helpers import drop, enroll, make_section, make_student, positions
 
 SECTIONS = "/api/v1/sections"
-
-
-def enrollments_url(section_id: int) -> str:
-    return f"{SECTIONS}/{section_id}/enrollments"
-
-
-def enroll(client, section_id: int, student_id: int) -> dict:
-    response = client.post(enrollments_url(section_id), json={"student_id": student_id})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def drop(client, section_id: int, student_id: int) -> None:
-    assert client.delete(f"{enrollments_url(section_id)}/{student_id}").status_code == 204
-
-
-def positions(client, section_id: int) -> dict[int, tuple[str, int | None]]:
-    """Each student of the section's roster: (status, position)."""
-    roster = client.get(f"{enrollments_url(section_id)}?limit=100").get_json()["items"]
-    return {item["student"]["id"]: (item["status"], item["position"]) for item in roster}
 
 
 def promotion_jobs(db) -> list[dict]:
