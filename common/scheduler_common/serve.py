@@ -22,7 +22,6 @@ from flask import Flask
 from psycopg import sql
 
 from scheduler_common.localdb import running_postgres
-from scheduler_common.mailsink import printing_smtp_sink
 from scheduler_common.seed import DEV_ADMIN_EMAIL, DEV_PASSWORD, MAX_SCALE, seed_database
 
 DATABASE = "scheduler"
@@ -87,6 +86,9 @@ def start_worker(stack: ExitStack, app: Flask) -> None:
     if "worker" not in app.cli.commands:
         return
     if not os.environ.get("SMTP_HOST"):
+        # Here, not at the top: only a unit with a worker needs aiosmtpd (common[serve]).
+        from scheduler_common.mailsink import printing_smtp_sink
+
         port = stack.enter_context(printing_smtp_sink())
         os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_SECURITY="none")
         print(f"Mail the worker sends is printed here (an SMTP sink on port {port}).", flush=True)
