@@ -299,7 +299,7 @@ def conformance(session: nox.Session, unit: str) -> None:
         session.chdir("conformance")
         session.run("pytest", *session.posargs)
         return
-    install(session, "-e", "common[embedded]", "-e", unit, "-e", "conformance[database]")
+    install(session, "-e", "common[serve]", "-e", unit, "-e", "conformance[database]")
     level = int(re.match(r"unit(\d+)", unit).group(1))
     reports = Path(session.create_tmp())
     secret_key = secrets.token_urlsafe(48)
