@@ -66,6 +66,7 @@ def test_a_family_that_has_expired_is_purged_whole(
 
 
 def test_the_purge_is_scheduled_hourly():
+    queue.perform_import_paths()  # what a worker does first: the tasks' modules register them
     (scheduled,) = [
         task
         for task in queue.periodic_registry.periodic_tasks.values()
