@@ -117,11 +117,10 @@ class LocalPostgres:
 
     def start(self) -> None:
         """Create the cluster and start the server; returns once it accepts connections."""
-        data_dir = self.base_dir / "data"
         self._run(
             "initdb",
             "-D",
-            str(data_dir),
+            str(self.data_dir),
             "-U",
             self.user,
             "-A",
@@ -131,6 +130,15 @@ class LocalPostgres:
             "--no-sync",
             "--no-instructions",
         )
+        self.resume()
+
+    @property
+    def data_dir(self) -> Path:
+        """The cluster's files."""
+        return self.base_dir / "data"
+
+    def resume(self) -> None:
+        """Start the server on its cluster; returns once it accepts connections."""
         options = " ".join(
             [
                 f"-p {self.port}",
@@ -143,13 +151,27 @@ class LocalPostgres:
             ]
         )
         self._run(
-            "pg_ctl", "start", "-w", "-D", str(data_dir), "-o", options, "-l", str(self.log_file)
+            "pg_ctl",
+            "start",
+            "-w",
+            "-D",
+            str(self.data_dir),
+            "-o",
+            options,
+            "-l",
+            str(self.log_file),
         )
+
+    def pause(self) -> None:
+        """Stop the server at once, as a crash or an outage would, keeping its cluster (the
+        system tests' database outage; `resume` starts it again)."""
+        self._run("pg_ctl", "stop", "-w", "-D", str(self.data_dir), "-m", "immediate")
 
     def stop(self) -> None:
         """Stop the server at once and delete its files."""
         try:
-            self._run("pg_ctl", "stop", "-D", str(self.base_dir / "data"), "-m", "immediate")
+            if (self.data_dir / "postmaster.pid").exists():  # not paused
+                self._run("pg_ctl", "stop", "-D", str(self.data_dir), "-m", "immediate")
         finally:
             shutil.rmtree(self.base_dir, ignore_errors=True)
 

@@ -258,6 +258,22 @@ def test_running_postgres_serves_a_database_and_removes_it_afterwards():
         psycopg.connect(server.url(), connect_timeout=2)
 
 
+def test_a_paused_server_refuses_connections_and_resumes_with_its_data():
+    with running_postgres() as server:
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE kept")
+        server.pause()
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(server.url(), connect_timeout=2)
+        server.resume()
+        with psycopg.connect(server.url("kept")) as conn:
+            assert conn.execute("SELECT 1").fetchone()[0] == 1
+        server.pause()  # and a server left paused is still removed at the end
+        base_dir = server.base_dir
+
+    assert not base_dir.exists()
+
+
 def test_running_postgres_that_cannot_start_cleans_up(monkeypatch):
     made = []
     original_prepare = localdb._prepare

@@ -6,8 +6,8 @@ checks each response it receives against the OpenAPI document (see contract.py).
 """
 
 import pytest
-from procrastinate.periodic import PeriodicRegistry
 from contract import ContractClient
+from procrastinate.periodic import PeriodicRegistry
 from settings import TEST_PASSWORD, TEST_SETTINGS, token_for
 from smtp_sink import Sink, SinkController
 
