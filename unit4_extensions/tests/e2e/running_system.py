@@ -97,7 +97,10 @@ class Processes:
         return self.start(f"worker-{len(self.started)}", [*FLASK, "worker"], env)
 
     def wait_until(
-        self, condition: Callable[[], object], timeout: float, process: subprocess.Popen = None
+        self,
+        condition: Callable[[], object],
+        timeout: float,
+        process: subprocess.Popen | None = None,
     ) -> object:
         """Poll `condition` until it is true (returned) or `timeout` seconds pass (an
         AssertionError with the logs); a `process` that exits meanwhile fails at once."""
