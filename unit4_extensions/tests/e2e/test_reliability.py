@@ -261,5 +261,6 @@ def test_sigterm_lets_gunicorn_finish_the_request_in_flight(system_database, pro
     exited_after = time.monotonic() - terminated
     assert exited_after < graceful, exited_after
     print(f"gunicorn exited 0, {exited_after:.2f} s after SIGTERM")
-    with pytest.raises(urllib.error.URLError):
+    with pytest.raises(urllib.error.URLError) as refused:
         call(f"{base_url}/health")
+    assert isinstance(refused.value.reason, ConnectionRefusedError)
