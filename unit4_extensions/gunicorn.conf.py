@@ -33,6 +33,9 @@ threads = settings["GUNICORN_THREADS"]
 # the app's 503 problem rather than in gunicorn killing the worker (an HTML 500).
 timeout = settings["GUNICORN_TIMEOUT"]
 keepalive = settings["GUNICORN_KEEPALIVE"]
+# On SIGTERM (a deploy, `docker stop`) workers stop accepting and finish the requests in
+# flight for this long; longer than a request may take, so none is cut off mid-answer.
+graceful_timeout = settings["GUNICORN_GRACEFUL_TIMEOUT"]
 # --8<-- [end:settings]
 accesslog = "-"
 # --8<-- [start:access-log]

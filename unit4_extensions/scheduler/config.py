@@ -84,6 +84,8 @@ SETTINGS = {
     "GUNICORN_THREADS": Setting(whole_number, 16, minimum=1),  # per process
     "GUNICORN_TIMEOUT": Setting(whole_number, 30, minimum=1),  # seconds
     "GUNICORN_KEEPALIVE": Setting(whole_number, 5, minimum=1),  # seconds
+    # Seconds the requests in flight may take to finish after SIGTERM, before they are killed.
+    "GUNICORN_GRACEFUL_TIMEOUT": Setting(whole_number, 30, minimum=0),
     # The background worker (`flask worker`, lesson 4.9).
     "WORKER_CONCURRENCY": Setting(whole_number, 4, minimum=1),  # jobs at once, per process
     "WORKER_SHUTDOWN_TIMEOUT": Setting(number, 30.0, minimum=0),  # seconds jobs may finish in

@@ -29,6 +29,9 @@ from smtp_sink import Sink, SinkController
 
 from scheduler.services.mail import queue_mail
 
+# It starts worker processes: `nox -s e2e` runs it (`pytest -m system`), a plain pytest does not.
+pytestmark = pytest.mark.system
+
 # A dead worker's jobs are run again by the once-a-minute stalled-job check (cron has minutes),
 # after WORKER_STALLED_AFTER without a heartbeat: a minute and a little, at most.
 REDELIVERY_TIMEOUT = 150
