@@ -80,7 +80,7 @@ def test_a_plan_that_never_gets_made_fails_within_the_bound(
     outcome = outcome_of(world, unit4.advisor_plan)
     assert outcome.status == FAILED
     assert outcome.message == "still pending after 2 s"
-    assert time.monotonic() - started < 10
+    assert 2 <= time.monotonic() - started < 4  # the bound, and not much more
 
 
 def test_the_outbox_check_needs_the_database(fake_url, world_for):
