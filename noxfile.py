@@ -280,6 +280,9 @@ EXPECTED_FAILURES_ONE_LEVEL_UP = {
     "unit1_data_api": {"2.1", "2.2", "2.3", "2.4", "2.5"},
     # Unit 2 has no request ids (3.5) and no OpenAPI document or viewer (3.6).
     "unit2_auth": {"3.5", "3.6"},
+    # Unit 3 has no advisor (4.7, 4.8) and no worker to promote or deliver mail (4.9); and
+    # Unit 4 changes a full section's answer (a 201 on the waitlist), which 1.7 and 3.8 want.
+    "unit3_quality": {"1.7", "3.8", "4.7", "4.8", "4.9"},
 }
 CONFORMANCE_ADMIN = "conformance-admin@example.edu"
 INSTRUCTOR_COMMAND = (
@@ -320,7 +323,8 @@ def conformance(session: nox.Session, unit: str) -> None:
                 session, options, level + 1, reports / f"{unit}-at-unit{level + 1}", unit_env, 1
             )
             failed = failed_lessons(junit)
-            if not expected <= failed or any(lesson.startswith(f"{level}.") for lesson in failed):
+            own = {lesson for lesson in failed - expected if lesson.startswith(f"{level}.")}
+            if not expected <= failed or own:
                 session.error(
                     f"{unit} at Unit {level + 1} should fail {sorted(expected)} and pass Unit "
                     f"{level}; it failed {sorted(failed)}."

@@ -38,7 +38,7 @@ LESSONS = {
 }
 UNITS = sorted({int(lesson.split(".")[0]) for lesson in LESSONS})
 # Units whose checks exist; a later unit's lessons are reported as not yet available.
-AVAILABLE_UNITS = {1, 2, 3}
+AVAILABLE_UNITS = {1, 2, 3, 4}
 # Lessons that teach what HTTP cannot see: how the server's own code and tests are written.
 # The card lists them with the reason instead of inventing a check; they never fail a run.
 NOT_CHECKED_OVER_HTTP = {
@@ -48,6 +48,19 @@ NOT_CHECKED_OVER_HTTP = {
     "the clock; from outside, a run makes its own data the same way",
     "3.7": "it teaches reviewing the code itself (structure, names, dead code, module size), "
     "which a linter sees and HTTP does not",
+    "4.1": "it teaches why containers exist; from outside, a server in a container answers "
+    "like any other",
+    "4.2": "it teaches writing the image's Dockerfile, which HTTP cannot see",
+    "4.3": "it teaches configuration from the environment; the suite sees only the server "
+    "that configuration made",
+    "4.4": "it teaches running the app and its database together with compose, which HTTP "
+    "cannot see",
+    "4.5": "it teaches migrations, how the schema changes over time; the waitlist they add "
+    "is checked in 1.7 and 4.9",
+    "4.6": "it needs an OpenID Connect provider the server trusts, which the suite cannot be "
+    "over plain HTTP; the server's own tests sign in through a real one",
+    "4.10": "it teaches the server's own system tests (real processes, a paused database, a "
+    "killed worker), which run against the server's insides, not its HTTP contract",
 }
 
 

@@ -3,7 +3,7 @@
 import traceback
 from dataclasses import dataclass
 
-from scheduler_conformance.checks import unit1, unit2, unit3  # noqa: F401  (importing registers)
+from scheduler_conformance.checks import unit1, unit2, unit3, unit4  # noqa: F401  (importing registers)
 from scheduler_conformance.http import Exchange, NoResponse, RunTimeLimitReached
 from scheduler_conformance.lessons import (
     AVAILABLE_UNITS,

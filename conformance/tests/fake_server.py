@@ -1,5 +1,6 @@
 """A tiny in-memory scheduler for the suite's own tests: just enough of the contract to
-enroll students into sections (with Unit 4's waitlist switchable on) and serve Unit 3's document
+enroll students into sections (with Unit 4's waitlist switchable on, and the rest of Unit 4
+in fake_unit4.py) and serve Unit 3's document
 and viewer, with switches that make it misbehave (no capacity check, a viewer from a CDN, an
 answer the document forbids)."""
 
@@ -10,6 +11,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 
+from fake_unit4 import FakeUnit4, problem
 from scheduler_conformance.checks.unit3 import CONTRACT, PUBLIC
 
 COLLECTIONS = {"courses", "instructors", "rooms", "students", "sections"}
@@ -71,6 +73,9 @@ class FakeScheduler:
         viewer_from_cdn: bool = False,
         health_extra: bool = False,
         request_ids: bool = False,
+        promote: bool = True,
+        accept_twice: bool = False,
+        plans_for_anyone: bool = False,
     ):
         self.enforce_capacity = enforce_capacity
         self.waitlist = waitlist  # Unit 4: a full section waitlists (201) instead of a 409
@@ -84,10 +89,17 @@ class FakeScheduler:
         self.waiting: dict[int, list[int]] = {}
         self.ids = count(1)
         self.lock = threading.Lock()
+        self.unit4 = FakeUnit4(
+            self, promote=promote, accept_twice=accept_twice, plans_for_anyone=plans_for_anyone
+        )
 
-    def handle(self, method: str, path: str, body) -> tuple[int, dict | None, dict]:
+    def handle(
+        self, method: str, path: str, body, token: str | None = None
+    ) -> tuple[int, dict | None, dict]:
         """Answer one request: (status, body, extra headers)."""
         time.sleep(self.delay)
+        if answer := self.unit4.handle(method, path, body, token):
+            return answer
         if path == "/api/v1/health" and method == "GET":
             extra = {"uptime": 1} if self.health_extra else {}
             return 200, {"status": "ok", "database": "ok", **extra}, {}
@@ -175,12 +187,6 @@ class FakeScheduler:
         return 201, body, {}
 
 
-def problem(status: int, detail: str) -> tuple[int, dict, dict]:
-    """An RFC 9457 problem answer."""
-    body = {"type": "about:blank", "title": "Problem", "status": status, "detail": detail}
-    return status, body, {"Content-Type": "application/problem+json"}
-
-
 def serve(fake: FakeScheduler) -> ThreadingHTTPServer:
     """Start the fake on a free port of 127.0.0.1, in a thread; the caller shuts it down."""
 
@@ -189,8 +195,9 @@ def serve(fake: FakeScheduler) -> ThreadingHTTPServer:
             """Read the JSON body (if any), let the fake answer, write the reply."""
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
+            bearer = self.headers.get("Authorization", "").removeprefix("Bearer ")
             status, body, headers = fake.handle(
-                self.command, self.path, json.loads(raw) if raw else None
+                self.command, self.path, json.loads(raw) if raw else None, bearer or None
             )
             if isinstance(body, bytes):  # a page or a file, sent as it is
                 payload = body

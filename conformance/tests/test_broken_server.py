@@ -50,8 +50,8 @@ def test_card_names_the_failing_lesson_and_shows_the_request(fake_url, tmp_path,
     markdown, junit = tmp_path / "card.md", tmp_path / "card.xml"
     base_url = fake_url(enforce_capacity=False)
     with pytest.raises(SystemExit) as exit_info:
-        main(["--base-url", base_url, "--lesson", "1.7", "--markdown", str(markdown),
-              "--junit", str(junit)])  # fmt: skip
+        main(["--base-url", base_url, "--unit", "3", "--lesson", "1.7", "--markdown",
+              str(markdown), "--junit", str(junit)])  # fmt: skip
     assert exit_info.value.code == 1
     card = capsys.readouterr().out
     assert "1.7 Data Access Boundaries" in card.splitlines()[2]
