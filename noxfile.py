@@ -36,6 +36,8 @@ nox.options.reuse_existing_virtualenvs = True
 
 
 STRICT_COVERAGE_FROM_UNIT = 3
+# The units whose tests/e2e has system tests, marked `system` (lesson 4.10), run by `nox -s e2e`.
+SYSTEM_TESTS_FROM_UNIT = 4
 
 
 def unit_number(unit: str) -> int:
@@ -152,13 +154,20 @@ def stop_like_ctrl_c(*_) -> None:
 @nox.session
 def e2e(session: nox.Session) -> None:
     """Run the newest unit's Postman collection with newman against gunicorn on a throwaway
-    database (the collection arrives with Unit 3)."""
+    database (the collection arrives with Unit 3); then, from Unit 4 on, its system tests
+    (lesson 4.10: the whole system as processes, `pytest -m system`)."""
     unit = [unit for unit in UNITS if (ROOT / unit / "postman").is_dir()][-1]
-    install(session, "-e", "common[embedded]", "-e", unit)
+    system_tests = unit_number(unit) >= SYSTEM_TESTS_FROM_UNIT
+    if system_tests:
+        install(session, "-e", "common[testing]", "-e", f"{unit}[test]")
+    else:
+        install(session, "-e", "common[embedded]", "-e", unit)
     session.chdir(unit)
     # Node and npm come from the machine; newman itself is pinned in the unit's lock file.
     session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
     session.run("python", "postman/run_e2e.py", *session.posargs)
+    if system_tests:
+        session.run("pytest", "-m", "system", "tests/e2e")
     # --8<-- [end:e2e-session]
 
 

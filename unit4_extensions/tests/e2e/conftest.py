@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 from running_system import Processes, create_database
+from smtp_sink import Sink, SinkController
 
 from scheduler_common.localdb import LocalPostgres, running_postgres
 
@@ -28,3 +29,16 @@ def processes(tmp_path) -> Iterator[Processes]:
     started = Processes(tmp_path)
     yield started
     started.stop_all()
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    """A real SMTP server in this process, for the workers' mail."""
+    sink = Sink()
+    controller = SinkController(sink, hostname="127.0.0.1", port=0)
+    controller.start()
+    sink.port = controller.port
+    yield sink
+    for held in sink.holds:  # a test that failed midway must not leave a session waiting
+        held.release.set()
+    controller.stop()

@@ -43,6 +43,20 @@ def create_database(server: LocalPostgres) -> str:
     return server.url(DATABASE)
 
 
+def create_admin(env: dict[str, str], email: str, password: str) -> None:
+    """Create an admin account as an operator does: `flask create-admin`, password on stdin."""
+    subprocess.run(
+        [*FLASK, "create-admin", email],
+        input=f"{password}\n",
+        cwd=UNIT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+
+
 def app_environment(database_url: str, **settings: object) -> dict[str, str]:
     """The environment of every process of the system: this machine's, the database, a test
     key, fast password hashing, and `settings` (each value made a string, dicts and lists JSON)."""
@@ -81,6 +95,7 @@ class Processes:
         self.started.append(process)
         return process
 
+    # --8<-- [start:processes]
     def gunicorn(self, env: dict[str, str], *, workers: int = 3, **settings: object) -> str:
         """Serve the API with gunicorn (its settings: gunicorn.conf.py, from the environment)
         on a free port; return its base URL once /health answers."""
@@ -95,6 +110,7 @@ class Processes:
     def worker(self, env: dict[str, str]) -> subprocess.Popen:
         """Start one `flask worker`."""
         return self.start(f"worker-{len(self.started)}", [*FLASK, "worker"], env)
+        # --8<-- [end:processes]
 
     def wait_until(
         self,

@@ -20,8 +20,7 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 from http_load import CLIENT_TIMEOUT, Load, call, is_unavailable
-from running_system import FLASK, UNIT, app_environment, query
-from smtp_sink import Sink, SinkController
+from running_system import app_environment, create_admin, query
 
 pytestmark = pytest.mark.system
 
@@ -32,29 +31,9 @@ RECOVERY_TIMEOUT = 30  # seconds the API may take to answer 200 again after the 
 MAIL_TIMEOUT = 60  # seconds for the worker to deliver a mail queued after the outage
 
 
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    """A real SMTP server in this process, for the worker's mail."""
-    sink = Sink()
-    controller = SinkController(sink, hostname="127.0.0.1", port=0)
-    controller.start()
-    sink.port = controller.port
-    yield sink
-    controller.stop()
-
-
 def admin_token(env: dict[str, str], base_url: str) -> str:
-    """Create the admin as an operator does (`flask create-admin`) and log in; the token."""
-    subprocess.run(
-        [*FLASK, "create-admin", ADMIN],
-        input=f"{PASSWORD}\n",
-        cwd=UNIT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    """Create the admin as an operator does and log in; the token."""
+    create_admin(env, ADMIN, PASSWORD)
     status, _, answer = call(
         f"{base_url}/auth/login", "POST", {"email": ADMIN, "password": PASSWORD}
     )
@@ -75,6 +54,7 @@ def gunicorn_process(processes) -> subprocess.Popen:
     return next(p for p in processes.started if p.args[-2:] == ["-m", "gunicorn"])
 
 
+# --8<-- [start:outage]
 def test_the_system_rides_out_a_database_restart_under_load(
     postgres, system_database, processes, sink
 ):
@@ -117,6 +97,7 @@ def test_the_system_rides_out_a_database_restart_under_load(
     assert master.poll() is None
     assert children(master.pid) == pids
     print(f"{len(load.answers)} answers, {len(wrong)} 503s; 200 again {recovered_after:.1f} s")
+    # --8<-- [end:outage]
 
     # The worker, never restarted, still runs jobs: the new student's verification mail.
     status, _, answer = call(
@@ -157,6 +138,7 @@ def waiting_for_the_lock(database_url: str) -> int:
     return rows[0]["n"]
 
 
+# --8<-- [start:pool]
 def test_an_exhausted_pool_answers_503_in_bounded_time_and_then_recovers(
     system_database, processes
 ):
@@ -177,8 +159,10 @@ def test_an_exhausted_pool_answers_503_in_bounded_time_and_then_recovers(
     assert call(f"{base_url}/health")[0] == 200
     assert call(f"{base_url}/sections")[0] == 200
     print(f"503 after {waited:.2f} s with the pool exhausted")
+    # --8<-- [end:pool]
 
 
+# --8<-- [start:sigterm]
 def test_sigterm_lets_gunicorn_finish_the_request_in_flight(system_database, processes):
     """SIGTERM while a request waits on a lock: released, it gets its 200, gunicorn exits 0
     within its graceful timeout, and new connections are refused."""
@@ -203,3 +187,4 @@ def test_sigterm_lets_gunicorn_finish_the_request_in_flight(system_database, pro
     with pytest.raises(urllib.error.URLError) as refused:
         call(f"{base_url}/health")
     assert isinstance(refused.value.reason, ConnectionRefusedError)
+    # --8<-- [end:sigterm]

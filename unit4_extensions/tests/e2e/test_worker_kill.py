@@ -25,7 +25,6 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 from settings import TEST_SECRET_KEY
-from smtp_sink import Sink, SinkController
 
 from scheduler.services.mail import queue_mail
 
@@ -36,19 +35,6 @@ pytestmark = pytest.mark.system
 # after WORKER_STALLED_AFTER without a heartbeat: a minute and a little, at most.
 REDELIVERY_TIMEOUT = 150
 STEP_TIMEOUT = 30
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    """The SMTP server the workers deliver to."""
-    sink = Sink()
-    controller = SinkController(sink, hostname="127.0.0.1", port=0)
-    controller.start()
-    sink.port = controller.port
-    yield sink
-    for held in sink.holds:
-        held.release.set()
-    controller.stop()
 
 
 @pytest.fixture
