@@ -87,6 +87,19 @@ def check_spread(base_url: str) -> None:
         raise StackError(f"The proxy left a replica idle: {served}")
 
 
+def check_workers(base_url: str) -> None:
+    """Six registrations' mail delivered, by jobs that both workers took (the worker_id
+    procrastinate 3 writes on each job it hands out)."""
+    for _ in range(6):
+        run_stack.check_mail_delivery(base_url)
+    sql = "SELECT count(DISTINCT worker_id) FROM procrastinate_jobs WHERE worker_id IS NOT NULL"
+    psql = ["podman", "exec", f"{PROJECT}_db_1", "psql", "-U", "scheduler", "-tAc", sql]
+    workers = int(run(psql, capture_output=True, text=True).stdout.strip() or 0)
+    print(f"Jobs were run by {workers} distinct workers.", flush=True)
+    if workers < len(WORKERS):
+        raise StackError(f"Only {workers} of {len(WORKERS)} workers ran a job.")
+
+
 def main() -> int:
     """Build, start scaled, check the spread, measure 3 then 1 replicas, always tear down."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -118,7 +131,7 @@ def main() -> int:
         for name in REPLICAS[1:]:
             run_stack.wait_healthy(name)
         check_spread(base_url)
-        run_stack.check_mail_delivery(base_url)
+        check_workers(base_url)
         results = {"concurrency": CONCURRENCY, "seconds": SECONDS, "endpoint": READ}
         results["replicas_3"] = load(base_url + READ)
         run(["podman", "stop", f"{PROJECT}_api-2_1", f"{PROJECT}_api-3_1"])
