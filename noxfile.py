@@ -223,6 +223,18 @@ def container(session: nox.Session) -> None:
 
 
 @nox.session
+def scale(session: nox.Session) -> None:
+    """Start the newest unit's stack scaled out (compose.scale.yaml: three api replicas
+    behind nginx, two workers), check the spread and time a read with 3 and 1 replicas
+    (lesson 4.10). Not in CI: two runs of 20 s each plus the builds."""
+    unit = [unit for unit in UNITS if (ROOT / unit / "compose.scale.yaml").exists()][-1]
+    set_up_podman(session)
+    install(session, "podman-compose")
+    session.chdir(unit)
+    session.run("python", "container/scale_out.py")
+
+
+@nox.session
 def serve(session: nox.Session) -> None:
     """Serve a unit (the newest, or `-- UNIT`) on a seeded throwaway database; `-- --help`."""
     unit, args = split_unit(session.posargs)
