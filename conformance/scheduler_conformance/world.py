@@ -268,16 +268,22 @@ def last_token(text: str, where: str) -> str:
     return found[-1]
 
 
-def outbox_body(database_url: str, email: str) -> str:
-    """The body of the newest mail to `email` in the outbox table."""
+def newest_mail(database_url: str, email: str) -> dict | None:
+    """The newest mail to `email` in the outbox table (all its columns), or None."""
     import psycopg  # only `--database-url` needs it: the extra `scheduler-conformance[database]`
+    from psycopg.rows import dict_row
 
-    with psycopg.connect(database_url, connect_timeout=10) as conn:
-        row = conn.execute(
-            "SELECT body FROM outbox WHERE lower(to_address) = lower(%s)"
+    with psycopg.connect(database_url, connect_timeout=10, row_factory=dict_row) as conn:
+        return conn.execute(
+            "SELECT * FROM outbox WHERE lower(to_address) = lower(%s)"
             " ORDER BY created_at DESC, id DESC LIMIT 1",
             (email,),
         ).fetchone()
-    if row is None:
+
+
+def outbox_body(database_url: str, email: str) -> str:
+    """The body of the newest mail to `email` in the outbox table."""
+    mail = newest_mail(database_url, email)
+    if mail is None:
         raise CheckFailed(f"no mail to {email} in the outbox")
-    return row[0]
+    return mail["body"]

@@ -125,9 +125,20 @@ def main() -> int:
     base_url = f"http://127.0.0.1:{port}/api/v1"
     try:
         # run_stack's order for db, migrate, mail, api and worker_1; then the rest of the
-        # scaled services (worker_1 exists already: podman-compose says so and goes on).
+        # scaled services. worker_1 exists already, and podman-compose 1.6 then makes no
+        # more of `deploy.replicas` for it: `--scale` asks for the second one.
         run_stack.start_stack()
-        scaled("up", "--detach", "--no-deps", "api-2", "api-3", "worker", "proxy")
+        scaled(
+            "up",
+            "--detach",
+            "--no-deps",
+            "--scale",
+            "worker=2",
+            "api-2",
+            "api-3",
+            "worker",
+            "proxy",
+        )
         for name in REPLICAS[1:]:
             run_stack.wait_healthy(name)
         check_spread(base_url)

@@ -20,7 +20,7 @@ from scheduler_conformance.registry import (
     expect_status,
     is_integer,
 )
-from scheduler_conformance.world import Account, World
+from scheduler_conformance.world import Account, World, newest_mail
 
 # How long the advisor may take to make a plan, and to deliver a mail (the worker's jobs).
 PLAN_TIMEOUT = 60  # seconds
@@ -74,15 +74,8 @@ def outbox_delivered(world: World) -> None:
 
 def sent_at(database_url: str, email: str):
     """When the newest mail to `email` was sent: None while unsent, False when there is none."""
-    import psycopg  # only `--database-url` needs it: the extra `scheduler-conformance[database]`
-
-    with psycopg.connect(database_url, connect_timeout=10) as conn:
-        row = conn.execute(
-            "SELECT sent_at FROM outbox WHERE lower(to_address) = lower(%s)"
-            " ORDER BY created_at DESC, id DESC LIMIT 1",
-            (email,),
-        ).fetchone()
-    return False if row is None else row[0]
+    mail = newest_mail(database_url, email)
+    return False if mail is None else mail["sent_at"]
 
 
 # --- 4.7 / 4.8 the advisor ----------------------------------------------------------------------
