@@ -17,9 +17,11 @@ _numbers = itertools.count()
 
 
 def _next() -> int:
-    """A number from 100 to 9999, unique across thousands of calls, for codes, names and emails
-    (each test has a fresh database, so they only need to be unique within one test)."""
-    return 100 + next(_numbers) % 9900
+    """A number from 1000 to 9999, unique across thousands of calls, for codes, names and emails
+    (each test has a fresh database, so they only need to be unique within one test). Four
+    digits: never one of the three-digit codes tests write by hand (CS101), however many
+    numbers a test process has drawn before."""
+    return 1000 + next(_numbers) % 9000
 
 
 def _post(client, path: str, body: dict) -> dict:
